@@ -1,0 +1,37 @@
+//! keepalived-checks: health checks and a notify handler for keepalived.
+//!
+//! Every check honours one contract (see the README): exit 0 when healthy and 1 for
+//! anything else, a hard end-to-end deadline, one monitoring-plugins style status line on
+//! stdout, and every verdict in the journal with the reason, because keepalived runs
+//! checks with stdout and stderr on /dev/null.
+//!
+//! # Layout
+//! - [`deadline`]: the one deadline type all I/O runs under.
+//! - [`outcome`]: the one outcome type ([`Outcome`], [`Verdict`], [`Stage`]).
+//! - [`error`]: [`CheckError`], for checks that could not run as configured.
+//! - [`target`]: host and port parsing (`host:port`, `[v6]:port`, `tcp://host:port`).
+//! - [`escape`]: `\r\n` escapes in arguments, safe rendering of server bytes.
+//! - [`net`]: resolve, connect, send and bounded read, with progress for timeouts.
+//! - [`report`]: status line, JSON, and the single exit-status mapping.
+//! - [`journal`]: a journald native-protocol `tracing` layer.
+//! - [`logging`]: choosing journald, stderr or nothing.
+//! - [`cli`]: each program's clap definition and the shared options.
+//! - [`runner`]: the process around a probe: parsing, deadline, signals, watchdog, exit.
+//! - [`tcp`]: the `check-tcp` probe.
+
+pub mod cli;
+pub mod deadline;
+pub mod error;
+pub mod escape;
+pub mod journal;
+pub mod logging;
+pub mod net;
+pub mod outcome;
+pub mod report;
+pub mod runner;
+pub mod target;
+pub mod tcp;
+
+pub use deadline::Deadline;
+pub use error::CheckError;
+pub use outcome::{Outcome, Stage, Verdict};

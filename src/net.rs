@@ -1,0 +1,351 @@
+//! Sockets under the deadline: resolving, connecting, sending and bounded reading.
+//!
+//! Protocol modules decide what to send and what a reply means; this module does the I/O
+//! and turns every failure into an unhealthy [`Outcome`] naming the stage and what the
+//! socket said. It also keeps [`Progress`], so that when the deadline or a SIGTERM cuts a
+//! probe short, the status line can still say which stage was running and what it was
+//! waiting for.
+
+use std::cell::{Cell, RefCell};
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+use tracing::{debug, trace};
+
+use crate::deadline::format_ms;
+use crate::escape::printable;
+use crate::target::{Host, Target};
+use crate::{Deadline, Outcome, Stage};
+
+/// How many bytes of a server's reply a status line or log record shows.
+pub const SHOWN_BYTES: usize = 96;
+
+/// What a running probe has reached; read when the probe is cut short.
+#[derive(Debug)]
+pub struct Progress {
+    stage: Cell<Stage>,
+    waiting_for: RefCell<String>,
+    received: Cell<usize>,
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Progress {
+            stage: Cell::new(Stage::Setup),
+            waiting_for: RefCell::new(String::new()),
+            received: Cell::new(0),
+        }
+    }
+}
+
+impl Progress {
+    /// Marks the start of `stage`; `waiting_for` completes "timed out ... waiting for X".
+    pub fn enter(&self, stage: Stage, waiting_for: impl Into<String>) {
+        let waiting_for = waiting_for.into();
+        debug!(stage = stage.as_str(), "{stage}: {waiting_for}");
+        self.stage.set(stage);
+        *self.waiting_for.borrow_mut() = waiting_for;
+    }
+
+    /// The stage running now.
+    pub fn stage(&self) -> Stage {
+        self.stage.get()
+    }
+
+    /// Counts bytes received so far, for the timeout message.
+    pub fn add_received(&self, n: usize) {
+        self.received.set(self.received.get() + n);
+    }
+
+    /// An unhealthy outcome for a probe that was stopped by `cause` (a timeout or a
+    /// signal) after `elapsed`.
+    pub fn cut_short(&self, cause: &str, elapsed: Duration) -> Outcome {
+        let mut reason = format!("{cause} after {}", format_ms(elapsed));
+        let waiting_for = self.waiting_for.borrow();
+        if !waiting_for.is_empty() {
+            reason.push_str(" while ");
+            reason.push_str(&waiting_for);
+        }
+        let received = self.received.get();
+        if received > 0 {
+            reason.push_str(&format!(" ({received} bytes received)"));
+        }
+        Outcome::unhealthy(self.stage(), reason)
+    }
+}
+
+/// What every probe is given: the deadline, the local address to bind, and the progress
+/// record the runner reads if the probe is cut short.
+#[derive(Debug)]
+pub struct ProbeContext {
+    /// The end-to-end deadline.
+    pub deadline: Deadline,
+    /// `--source`: the local address to send from.
+    pub source: Option<IpAddr>,
+    /// Where the probe is.
+    pub progress: Progress,
+}
+
+impl ProbeContext {
+    /// A context with a fresh progress record.
+    pub fn new(deadline: Deadline, source: Option<IpAddr>) -> Self {
+        ProbeContext {
+            deadline,
+            source,
+            progress: Progress::default(),
+        }
+    }
+}
+
+/// Turns an I/O error into the words a status line uses: "connection refused", not
+/// "Connection refused (os error 111)".
+pub fn describe_io(e: &io::Error) -> String {
+    let text = e.to_string();
+    let text = match text.find(" (os error") {
+        Some(i) => &text[..i],
+        None => &text,
+    };
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => "unknown error".into(),
+    }
+}
+
+/// Resolves `target` to socket addresses, keeping only those of `source`'s family when a
+/// source address is set. An address literal needs no resolver and costs nothing.
+pub async fn resolve(target: &Target, ctx: &ProbeContext) -> Result<Vec<SocketAddr>, Outcome> {
+    let addrs = match &target.host {
+        Host::Ip(ip) => vec![SocketAddr::new(*ip, target.port)],
+        Host::Name(name) => {
+            ctx.progress
+                .enter(Stage::Resolve, format!("resolving {name}"));
+            let found = tokio::net::lookup_host((name.as_str(), target.port))
+                .await
+                .map_err(|e| {
+                    Outcome::unhealthy(
+                        Stage::Resolve,
+                        format!("cannot resolve {name}: {}", describe_io(&e)),
+                    )
+                })?;
+            let mut addrs: Vec<SocketAddr> = Vec::new();
+            for a in found {
+                if !addrs.contains(&a) {
+                    addrs.push(a);
+                }
+            }
+            debug!("{name} resolved to {}", list(&addrs));
+            addrs
+        }
+    };
+    let Some(source) = ctx.source else {
+        return Ok(addrs);
+    };
+    let usable: Vec<SocketAddr> = addrs
+        .iter()
+        .copied()
+        .filter(|a| a.is_ipv4() == source.is_ipv4())
+        .collect();
+    if usable.is_empty() {
+        return Err(Outcome::unhealthy(
+            Stage::Resolve,
+            format!(
+                "no address of --source {source}'s family among {}",
+                list(&addrs)
+            ),
+        ));
+    }
+    Ok(usable)
+}
+
+fn list(addrs: &[SocketAddr]) -> String {
+    addrs
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// An open TCP connection and when it was asked for.
+#[derive(Debug)]
+pub struct Connected {
+    /// The stream.
+    pub stream: TcpStream,
+    /// The address that answered.
+    pub peer: SocketAddr,
+    /// When the first connection attempt started: round-trip times count from here.
+    pub started: Instant,
+    /// How long the successful connect took.
+    pub connect_time: Duration,
+}
+
+/// Connects to each address in turn until one accepts. Each attempt gets a fair share of
+/// the time left, so one black-holed address does not use up the deadline.
+pub async fn connect_tcp(addrs: &[SocketAddr], ctx: &ProbeContext) -> Result<Connected, Outcome> {
+    let started = Instant::now();
+    let mut failures = Vec::new();
+    for (i, addr) in addrs.iter().enumerate() {
+        let attempt = Instant::now();
+        let share = ctx.deadline.share_at(attempt, addrs.len() - i);
+        ctx.progress
+            .enter(Stage::Connect, format!("connecting to {addr}"));
+        let failure = match tokio::time::timeout(share, connect_one(*addr, ctx.source)).await {
+            Ok(Ok(stream)) => {
+                let connect_time = attempt.elapsed();
+                debug!("connected to {addr} in {}", format_ms(connect_time));
+                return Ok(Connected {
+                    stream,
+                    peer: *addr,
+                    started,
+                    connect_time,
+                });
+            }
+            Ok(Err(why)) => why,
+            Err(_) => format!("timed out after {}", format_ms(share)),
+        };
+        debug!("{addr}: {failure}");
+        failures.push((addr, failure));
+    }
+    let reason = match failures.as_slice() {
+        [(_, only)] => only.clone(),
+        many => format!(
+            "all {} addresses failed: {}",
+            many.len(),
+            many.iter()
+                .map(|(a, f)| format!("{a} {f}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    };
+    let mut outcome = Outcome::unhealthy(Stage::Connect, reason);
+    if let [(addr, _)] = failures.as_slice() {
+        outcome = outcome.with_detail("peer", addr.to_string());
+    }
+    Err(outcome)
+}
+
+async fn connect_one(addr: SocketAddr, source: Option<IpAddr>) -> Result<TcpStream, String> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4(),
+        SocketAddr::V6(_) => TcpSocket::new_v6(),
+    }
+    .map_err(|e| format!("cannot create socket: {}", describe_io(&e)))?;
+    if let Some(src) = source {
+        socket
+            .bind(SocketAddr::new(src, 0))
+            .map_err(|e| format!("cannot bind --source {src}: {}", describe_io(&e)))?;
+    }
+    let stream = socket.connect(addr).await.map_err(|e| describe_io(&e))?;
+    // Requests are small and written once; do not let Nagle hold them back.
+    let _ = stream.set_nodelay(true);
+    Ok(stream)
+}
+
+/// Writes all of `bytes`, logging them at trace level (`-vv`).
+pub async fn send<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    bytes: &[u8],
+    ctx: &ProbeContext,
+) -> Result<(), Outcome> {
+    ctx.progress
+        .enter(Stage::Send, format!("sending {} bytes", bytes.len()));
+    trace!("sent {} bytes: \"{}\"", bytes.len(), printable(bytes, 4096));
+    writer
+        .write_all(bytes)
+        .await
+        .and(Ok(()))
+        .map_err(|e| Outcome::unhealthy(Stage::Send, describe_io(&e)))
+}
+
+/// Why [`read_until`] stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadEnd {
+    /// The `done` test said the buffer holds what was wanted.
+    Done,
+    /// The peer closed the connection first.
+    Closed,
+    /// `max` bytes arrived without `done` being satisfied.
+    Full,
+}
+
+/// Reads into `buf` until `done(buf)` is true, the peer closes, or `buf` holds `max` bytes.
+/// Never reads more than `max` bytes, whatever the peer sends; the deadline is the
+/// caller's (the runner's) to enforce.
+pub async fn read_until<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    buf: &mut Vec<u8>,
+    max: usize,
+    ctx: &ProbeContext,
+    mut done: impl FnMut(&[u8]) -> bool,
+) -> Result<ReadEnd, Outcome> {
+    let mut chunk = [0u8; 8192];
+    loop {
+        if done(buf) {
+            return Ok(ReadEnd::Done);
+        }
+        if buf.len() >= max {
+            return Ok(ReadEnd::Full);
+        }
+        let room = (max - buf.len()).min(chunk.len());
+        let n = reader
+            .read(&mut chunk[..room])
+            .await
+            .map_err(|e| Outcome::unhealthy(Stage::Receive, describe_io(&e)))?;
+        if n == 0 {
+            return Ok(ReadEnd::Closed);
+        }
+        trace!("received {n} bytes: \"{}\"", printable(&chunk[..n], 4096));
+        ctx.progress.add_received(n);
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_errors_read_like_status_lines() {
+        let e = io::Error::from_raw_os_error(libc::ECONNREFUSED);
+        assert_eq!(describe_io(&e), "connection refused");
+        let e = io::Error::other("Odd thing");
+        assert_eq!(describe_io(&e), "odd thing");
+    }
+
+    #[test]
+    fn cut_short_names_stage_wait_and_bytes() {
+        let p = Progress::default();
+        p.enter(Stage::Receive, "waiting for \"SSH\"");
+        p.add_received(12);
+        let o = p.cut_short("timed out", Duration::from_millis(800));
+        assert_eq!(o.stage, Stage::Receive);
+        assert_eq!(
+            o.reason,
+            "timed out after 800.0 ms while waiting for \"SSH\" (12 bytes received)"
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn read_until_never_exceeds_max() {
+        let ctx = ProbeContext::new(Deadline::new(Instant::now(), Duration::from_secs(1)), None);
+        let data = vec![b'A'; 50_000];
+        let mut reader: &[u8] = &data;
+        let mut buf = Vec::new();
+        let end = read_until(&mut reader, &mut buf, 1000, &ctx, |b| b.ends_with(b"Z"))
+            .await
+            .unwrap();
+        assert_eq!(end, ReadEnd::Full);
+        assert_eq!(buf.len(), 1000);
+
+        let mut reader: &[u8] = b"hello";
+        let mut buf = Vec::new();
+        let end = read_until(&mut reader, &mut buf, 1000, &ctx, |b| b.ends_with(b"Z"))
+            .await
+            .unwrap();
+        assert_eq!(end, ReadEnd::Closed);
+        assert_eq!(buf, b"hello");
+    }
+}

@@ -1,0 +1,201 @@
+//! Where a check connects to: a host (address or name) and a port.
+//!
+//! Operators write targets the way they appear in keepalived configs and runbooks:
+//! `10.0.0.5:22`, `db1:5432`, `[2001:db8::5]:5060`, or as a URL (`tcp://db1:5432`).
+//! Protocol modules with URIs of their own (SIP, RTSP) parse those and build a [`Target`]
+//! from the host and port they contain, so every check resolves and prints hosts alike.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use crate::CheckError;
+
+/// A host: an address literal, which needs no resolution, or a name, which does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Host {
+    /// An IPv4 or IPv6 literal.
+    Ip(IpAddr),
+    /// A DNS name (or `localhost`), resolved at check time.
+    Name(String),
+}
+
+impl Host {
+    /// Parses a host as found inside a URL or `host:port`: IPv6 literals may carry their
+    /// brackets.
+    pub fn parse(input: &str) -> Result<Host, String> {
+        let bare = input
+            .strip_prefix('[')
+            .and_then(|s| s.strip_suffix(']'))
+            .unwrap_or(input);
+        if let Ok(ip) = bare.parse::<IpAddr>() {
+            return Ok(Host::Ip(ip));
+        }
+        if bare.is_empty() {
+            return Err("empty host".into());
+        }
+        if bare.contains(':') {
+            return Err("an IPv6 address needs brackets, e.g. [::1]:22".into());
+        }
+        if bare.len() > 253 {
+            return Err("host name longer than 253 characters".into());
+        }
+        let name_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_');
+        if let Some(c) = bare.chars().find(|c| !name_char(*c)) {
+            return Err(format!("character {c:?} is not allowed in a host name"));
+        }
+        Ok(Host::Name(bare.to_ascii_lowercase()))
+    }
+}
+
+impl fmt::Display for Host {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Host::Ip(IpAddr::V6(v6)) => write!(f, "[{v6}]"),
+            Host::Ip(ip) => write!(f, "{ip}"),
+            Host::Name(name) => f.write_str(name),
+        }
+    }
+}
+
+/// A host and a port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The host to resolve or use as is.
+    pub host: Host,
+    /// The port, never zero.
+    pub port: u16,
+}
+
+impl Target {
+    /// Parses `host:port`, `[v6]:port` or `SCHEME://host:port` where `SCHEME` is
+    /// `scheme`. Without a port, `default_port` is used, or the input is refused when
+    /// there is none.
+    pub fn parse(
+        input: &str,
+        scheme: &str,
+        default_port: Option<u16>,
+    ) -> Result<Target, CheckError> {
+        let bad = |why: String| CheckError::Target {
+            input: input.to_string(),
+            why,
+        };
+        let rest = match input.split_once("://") {
+            Some((given, rest)) if given.eq_ignore_ascii_case(scheme) => rest,
+            Some((given, _)) => {
+                return Err(bad(format!("scheme '{given}' is not '{scheme}'")));
+            }
+            None => input,
+        };
+        if let Some(junk) = rest.find(['/', '?', '#', '@']) {
+            return Err(bad(format!(
+                "unexpected '{}': write host:port",
+                &rest[junk..junk + 1]
+            )));
+        }
+        let (host, port) = split_host_port(rest).map_err(bad)?;
+        let host = Host::parse(host).map_err(bad)?;
+        let port = match port {
+            Some(p) => parse_port(p).map_err(bad)?,
+            None => default_port.ok_or_else(|| bad("missing port, write host:port".into()))?,
+        };
+        Ok(Target { host, port })
+    }
+}
+
+/// Splits `host:port` / `[v6]:port` / `host` / `[v6]`; an unbracketed string with more
+/// than one colon is an IPv6 literal without a port.
+fn split_host_port(s: &str) -> Result<(&str, Option<&str>), String> {
+    if let Some(after_bracket) = s.strip_prefix('[') {
+        let close = after_bracket
+            .find(']')
+            .ok_or_else(|| "missing ']' after IPv6 address".to_string())?;
+        let host = &s[..close + 2];
+        return match &s[close + 2..] {
+            "" => Ok((host, None)),
+            tail => match tail.strip_prefix(':') {
+                Some(port) => Ok((host, Some(port))),
+                None => Err(format!("unexpected '{tail}' after ']'")),
+            },
+        };
+    }
+    match s.matches(':').count() {
+        0 => Ok((s, None)),
+        1 => {
+            let (h, p) = s.split_once(':').unwrap_or((s, ""));
+            Ok((h, Some(p)))
+        }
+        _ => Err("an IPv6 address needs brackets, e.g. [::1]:22".into()),
+    }
+}
+
+/// Parses a port number, 1 to 65535.
+pub fn parse_port(p: &str) -> Result<u16, String> {
+    match p.parse::<u16>() {
+        Ok(0) => Err("port 0 is not a port to check".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("port '{p}' is not a number from 1 to 65535")),
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.host, self.port)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    fn tcp(s: &str) -> Result<Target, String> {
+        Target::parse(s, "tcp", None).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn accepts_the_forms_operators_write() {
+        let t = tcp("127.0.0.1:22").unwrap();
+        assert_eq!(t.host, Host::Ip(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+        assert_eq!(t.port, 22);
+        let t = tcp("[::1]:5060").unwrap();
+        assert_eq!(t.host, Host::Ip(IpAddr::V6(Ipv6Addr::LOCALHOST)));
+        assert_eq!(t.to_string(), "[::1]:5060");
+        let t = tcp("tcp://DB1.example:5432").unwrap();
+        assert_eq!(t.host, Host::Name("db1.example".into()));
+        assert_eq!(t.to_string(), "db1.example:5432");
+        let t = tcp("TCP://[2001:db8::5]:65535").unwrap();
+        assert_eq!(t.port, 65535);
+    }
+
+    #[test]
+    fn default_port_fills_in_only_when_missing() {
+        let t = Target::parse("video1", "rtsp", Some(554)).unwrap();
+        assert_eq!(t.to_string(), "video1:554");
+        let t = Target::parse("[::1]", "rtsp", Some(554)).unwrap();
+        assert_eq!(t.to_string(), "[::1]:554");
+        let t = Target::parse("video1:8554", "rtsp", Some(554)).unwrap();
+        assert_eq!(t.port, 8554);
+    }
+
+    #[test]
+    fn refuses_what_would_be_guesswork() {
+        for (input, why) in [
+            ("127.0.0.1", "missing port"),
+            ("::1:22", "needs brackets"),
+            ("host:0", "port 0"),
+            ("host:70000", "1 to 65535"),
+            ("host:ssh", "1 to 65535"),
+            (":22", "empty host"),
+            ("http://host:80", "scheme 'http'"),
+            ("tcp://host:80/path", "unexpected '/'"),
+            ("tcp://user@host:80", "unexpected '@'"),
+            ("[::1:22", "missing ']'"),
+            ("[::1]22", "unexpected '22'"),
+            ("ho st:22", "not allowed"),
+            ("", "empty host"),
+        ] {
+            let err = tcp(input).expect_err(input);
+            assert!(err.contains(why), "{input}: {err}");
+        }
+    }
+}
