@@ -1,0 +1,176 @@
+//! Running the binaries, and peers that misbehave on purpose.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Command, Output, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The path of a binary built by this package.
+pub fn bin(name: &str) -> &'static str {
+    match name {
+        "check-tcp" => env!("CARGO_BIN_EXE_check-tcp"),
+        other => panic!("no binary {other}"),
+    }
+}
+
+/// What a finished run printed and how it ended.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    /// The single status line; fails the test if there is not exactly one.
+    pub fn line(&self) -> &str {
+        let lines: Vec<&str> = self.stdout.lines().collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "expected one status line, got {:?}",
+            self.stdout
+        );
+        lines[0]
+    }
+}
+
+/// A command for `name` whose logs go to stderr, never to a journal on the test machine.
+pub fn command(name: &str) -> Command {
+    let mut cmd = Command::new(bin(name));
+    cmd.env(
+        "KEEPALIVED_CHECKS_JOURNAL_SOCKET",
+        "/nonexistent/journal-socket",
+    );
+    cmd
+}
+
+/// Runs `name` with `args`, stdin closed, output captured.
+pub fn run(name: &str, args: &[&str]) -> Run {
+    run_command(command(name).args(args))
+}
+
+/// Runs a prepared command, output captured.
+pub fn run_command(cmd: &mut Command) -> Run {
+    let started = Instant::now();
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.stdin(Stdio::null()).output().expect("the binary runs");
+    Run {
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Asserts the run exited `code` and its status line starts with `prefix` and contains
+/// every one of `parts`.
+#[track_caller]
+pub fn assert_line(run: &Run, code: i32, prefix: &str, parts: &[&str]) {
+    assert_eq!(run.code, Some(code), "exit status; run: {run:#?}");
+    let line = run.line();
+    assert!(
+        line.starts_with(prefix),
+        "line {line:?} should start {prefix:?}"
+    );
+    for part in parts {
+        assert!(line.contains(part), "line {line:?} should contain {part:?}");
+    }
+}
+
+/// A port on 127.0.0.1 where nothing listens (bound, then released).
+pub fn refused_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+/// A TCP peer on a loopback address that handles each connection with `behaviour` in its
+/// own thread. Threads are detached: the peer lives as long as the test process.
+pub fn tcp_peer<F>(bind: &str, behaviour: F) -> SocketAddr
+where
+    F: Fn(TcpStream) + Send + Sync + Clone + 'static,
+{
+    let listener = TcpListener::bind(bind).expect("bind peer");
+    let addr = listener.local_addr().expect("peer addr");
+    thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let b = behaviour.clone();
+            thread::spawn(move || b(stream));
+        }
+    });
+    addr
+}
+
+/// Accepts and says nothing, holding the connection open for a while.
+pub fn silent(stream: TcpStream) {
+    thread::sleep(Duration::from_secs(10));
+    drop(stream);
+}
+
+/// Sends a banner and keeps the connection open.
+pub fn banner(text: &'static [u8]) -> impl Fn(TcpStream) + Send + Sync + Clone + 'static {
+    move |mut s: TcpStream| {
+        let _ = s.write_all(text);
+        thread::sleep(Duration::from_secs(5));
+    }
+}
+
+/// Sends `text` one byte every `gap`.
+pub fn slow_bytes(
+    text: &'static [u8],
+    gap: Duration,
+) -> impl Fn(TcpStream) + Send + Sync + Clone + 'static {
+    move |mut s: TcpStream| {
+        for b in text {
+            if s.write_all(&[*b]).is_err() {
+                return;
+            }
+            thread::sleep(gap);
+        }
+    }
+}
+
+/// Sends `A`s as fast as the client reads, until it goes away.
+pub fn endless(mut s: TcpStream) {
+    let block = [b'A'; 16 * 1024];
+    while s.write_all(&block).is_ok() {}
+}
+
+/// Writes `text` and closes at once.
+pub fn say_and_close(text: &'static [u8]) -> impl Fn(TcpStream) + Send + Sync + Clone + 'static {
+    move |mut s: TcpStream| {
+        let _ = s.write_all(text);
+    }
+}
+
+/// Reads one line and echoes it back, then waits.
+pub fn echo_line(mut s: TcpStream) {
+    let mut got = Vec::new();
+    let mut byte = [0u8; 1];
+    while let Ok(1) = s.read(&mut byte) {
+        got.push(byte[0]);
+        if byte[0] == b'\n' {
+            break;
+        }
+    }
+    let _ = s.write_all(&got);
+    thread::sleep(Duration::from_secs(2));
+}
+
+/// `--timeout` plus a margin for a loaded CI machine: the process must be gone by then.
+/// This bounds correctness (the deadline holds), it is not a performance assertion.
+#[track_caller]
+pub fn assert_ended_by(run: &Run, timeout: Duration) {
+    let limit = timeout + Duration::from_millis(400);
+    assert!(
+        run.elapsed < limit,
+        "ran {:?}, deadline {timeout:?}: {run:#?}",
+        run.elapsed
+    );
+}
