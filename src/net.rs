@@ -328,9 +328,56 @@ mod tests {
         );
     }
 
+    fn ctx(budget: Duration) -> ProbeContext {
+        ProbeContext::new(Deadline::new(Instant::now(), budget), None)
+    }
+
+    fn refused_addr() -> SocketAddr {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn connect_tries_each_address_in_turn() {
+        let live = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let live_addr = live.local_addr().unwrap();
+        let dead = refused_addr();
+        let ctx = ctx(Duration::from_secs(2));
+        let conn = connect_tcp(&[dead, live_addr], &ctx).await.unwrap();
+        assert_eq!(conn.peer, live_addr);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn connect_lists_every_failed_address() {
+        let (a, b) = (refused_addr(), refused_addr());
+        let ctx = ctx(Duration::from_secs(2));
+        let failed = connect_tcp(&[a, b], &ctx).await.unwrap_err();
+        assert_eq!(failed.stage, Stage::Connect);
+        assert_eq!(
+            failed.reason,
+            format!("all 2 addresses failed: {a} connection refused; {b} connection refused")
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn source_family_filters_addresses() {
+        let v6: SocketAddr = "[::1]:9".parse().unwrap();
+        let target = Target {
+            host: Host::Ip(v6.ip()),
+            port: 9,
+        };
+        let mut c = ctx(Duration::from_secs(1));
+        c.source = Some("127.0.0.1".parse().unwrap());
+        let failed = resolve(&target, &c).await.unwrap_err();
+        assert_eq!(failed.stage, Stage::Resolve);
+        assert!(failed
+            .reason
+            .contains("no address of --source 127.0.0.1's family"));
+    }
+
     #[tokio::test(flavor = "current_thread")]
     async fn read_until_never_exceeds_max() {
-        let ctx = ProbeContext::new(Deadline::new(Instant::now(), Duration::from_secs(1)), None);
+        let ctx = ctx(Duration::from_secs(1));
         let data = vec![b'A'; 50_000];
         let mut reader: &[u8] = &data;
         let mut buf = Vec::new();

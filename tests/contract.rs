@@ -169,3 +169,50 @@ fn sigterm_reason_names_the_stage_it_interrupted() {
         "{line}"
     );
 }
+
+/// The example binary `misbehaving_probe`, built by `cargo test` beside the test binary.
+fn misbehaving_probe() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test exe");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
+    let path = profile_dir.join("examples").join("misbehaving_probe");
+    assert!(
+        path.exists(),
+        "{} missing: cargo test builds examples",
+        path.display()
+    );
+    path
+}
+
+#[test]
+fn a_panicking_probe_exits_1_not_101() {
+    let r = run_command(
+        std::process::Command::new(misbehaving_probe())
+            .arg("panic")
+            .env("KEEPALIVED_CHECKS_JOURNAL_SOCKET", "/nonexistent"),
+    );
+    assert_line(
+        &r,
+        1,
+        "TEST UNKNOWN - internal error: bug: ",
+        &["probe exploded"],
+    );
+}
+
+#[test]
+fn the_watchdog_ends_a_probe_that_blocks_the_runtime() {
+    let r = run_command(
+        std::process::Command::new(misbehaving_probe())
+            .args(["block", "-t", "300ms"])
+            .env("KEEPALIVED_CHECKS_JOURNAL_SOCKET", "/nonexistent"),
+    );
+    assert_line(
+        &r,
+        1,
+        "TEST UNKNOWN - block internal error: deadline watchdog fired",
+        &[],
+    );
+    assert_ended_by(&r, Duration::from_millis(300));
+}
