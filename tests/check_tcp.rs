@@ -25,6 +25,22 @@ fn refused_connection_is_critical_naming_the_stage() {
 }
 
 #[test]
+fn black_holed_connect_times_out_at_the_connect_stage() {
+    let hole = blackhole();
+    let r = run("check-tcp", &[&hole.addr.to_string(), "-t", "400ms"]);
+    assert_line(
+        &r,
+        1,
+        "TCP CRITICAL - ",
+        &[&format!(
+            "connect: timed out after 400.0 ms while connecting to {}",
+            hole.addr
+        )],
+    );
+    assert_ended_by(&r, Duration::from_millis(400));
+}
+
+#[test]
 fn tcp_url_form_and_ipv6_literal_work() {
     let peer = tcp_peer("[::1]:0", silent);
     let r = run("check-tcp", &[&format!("tcp://[::1]:{}", peer.port())]);

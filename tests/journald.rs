@@ -27,6 +27,19 @@ impl FakeJournal {
         FakeJournal { socket, path }
     }
 
+    /// Runs check-tcp as keepalived would (stdio on /dev/null, no --log option) with this
+    /// socket as its journal.
+    fn run_like_keepalived(&self, args: &[&str]) -> std::process::ExitStatus {
+        command("check-tcp")
+            .args(args)
+            .env("KEEPALIVED_CHECKS_JOURNAL_SOCKET", &self.path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("run")
+    }
+
     /// Receives one entry and parses the native protocol into fields.
     fn entry(&self) -> HashMap<String, String> {
         let mut buf = vec![0u8; 65536];
@@ -73,15 +86,7 @@ fn parse_entry(mut data: &[u8]) -> HashMap<String, String> {
 fn unhealthy_verdict_is_a_structured_warning_in_the_journal() {
     let journal = FakeJournal::bind("unhealthy");
     let port = refused_port();
-    // As under keepalived: stdio on /dev/null, journald present, no --log option.
-    let status = command("check-tcp")
-        .arg(format!("127.0.0.1:{port}"))
-        .env("KEEPALIVED_CHECKS_JOURNAL_SOCKET", &journal.path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("run");
+    let status = journal.run_like_keepalived(&[&format!("127.0.0.1:{port}")]);
     assert_eq!(status.code(), Some(1));
     let e = journal.entry();
     assert_eq!(e["SYSLOG_IDENTIFIER"], "check-tcp");
@@ -126,14 +131,7 @@ fn healthy_verdict_carries_rtt_and_the_text_line_even_with_json_output() {
 #[test]
 fn bad_arguments_are_logged_as_errors() {
     let journal = FakeJournal::bind("usage");
-    let status = command("check-tcp")
-        .arg("--bogus")
-        .env("KEEPALIVED_CHECKS_JOURNAL_SOCKET", &journal.path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("run");
+    let status = journal.run_like_keepalived(&["--bogus"]);
     assert_eq!(status.code(), Some(1));
     let e = journal.entry();
     assert_eq!(e["PRIORITY"], "3");

@@ -174,3 +174,29 @@ pub fn assert_ended_by(run: &Run, timeout: Duration) {
         run.elapsed
     );
 }
+
+/// A listener whose accept queue is full, so the kernel drops further SYNs: a connect to it
+/// hangs as it would to a black-holed address, without leaving loopback.
+pub struct Blackhole {
+    pub addr: SocketAddr,
+    _listener: TcpListener,
+    _queued: Vec<TcpStream>,
+}
+
+pub fn blackhole() -> Blackhole {
+    use std::os::fd::AsRawFd;
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    // listen() again with a backlog of 0: the queue then holds a single connection.
+    // SAFETY: listen(2) on a socket this function owns.
+    let rc = unsafe { libc::listen(listener.as_raw_fd(), 0) };
+    assert_eq!(rc, 0, "listen");
+    let addr = listener.local_addr().expect("addr");
+    let queued = (0..3)
+        .filter_map(|_| TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok())
+        .collect();
+    Blackhole {
+        addr,
+        _listener: listener,
+        _queued: queued,
+    }
+}
