@@ -17,8 +17,11 @@
 //! - [`logging`]: choosing journald, stderr or nothing.
 //! - [`cli`]: each program's clap definition and the shared options.
 //! - [`runner`]: the process around a probe: parsing, deadline, signals, watchdog, exit.
+//! - [`accept`]: `--accept` status-code policies (SIP, RTSP).
 //! - [`tcp`]: the `check-tcp` probe.
+//! - [`sip`]: the `check-sip` probe: URI, request, response parsing, conversation.
 
+pub mod accept;
 pub mod cli;
 pub mod deadline;
 pub mod error;
@@ -29,6 +32,7 @@ pub mod net;
 pub mod outcome;
 pub mod report;
 pub mod runner;
+pub mod sip;
 pub mod target;
 pub mod tcp;
 

@@ -12,7 +12,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::{TcpSocket, TcpStream, UdpSocket};
 use tracing::{debug, trace};
 
 use crate::deadline::format_ms;
@@ -48,6 +48,11 @@ impl Progress {
         debug!(stage = stage.as_str(), "{stage}: {waiting_for}");
         self.stage.set(stage);
         *self.waiting_for.borrow_mut() = waiting_for;
+    }
+
+    /// Updates what the current stage is waiting for, without logging.
+    pub fn note(&self, waiting_for: impl Into<String>) {
+        *self.waiting_for.borrow_mut() = waiting_for.into();
     }
 
     /// The stage running now.
@@ -136,6 +141,12 @@ pub async fn resolve(target: &Target, ctx: &ProbeContext) -> Result<Vec<SocketAd
                 if !addrs.contains(&a) {
                     addrs.push(a);
                 }
+            }
+            if addrs.is_empty() {
+                return Err(Outcome::unhealthy(
+                    Stage::Resolve,
+                    format!("{name} has no addresses"),
+                ));
             }
             debug!("{name} resolved to {}", list(&addrs));
             addrs
@@ -271,6 +282,34 @@ pub enum ReadEnd {
     Full,
 }
 
+/// Reads what is available (at least one byte) into `buf`, up to `max` bytes in all.
+/// Returns 0 when the peer closed. A buffer already at `max` is an oversized reply.
+pub async fn read_some<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    buf: &mut Vec<u8>,
+    max: usize,
+    ctx: &ProbeContext,
+) -> Result<usize, Outcome> {
+    if buf.len() >= max {
+        return Err(Outcome::unhealthy(
+            Stage::Receive,
+            format!("oversized: {max} bytes without a complete reply"),
+        ));
+    }
+    let mut chunk = [0u8; 8192];
+    let room = (max - buf.len()).min(chunk.len());
+    let n = reader
+        .read(&mut chunk[..room])
+        .await
+        .map_err(|e| Outcome::unhealthy(Stage::Receive, describe_io(&e)))?;
+    if n > 0 {
+        trace!("received {n} bytes: \"{}\"", printable(&chunk[..n], 4096));
+        ctx.progress.add_received(n);
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    Ok(n)
+}
+
 /// Reads into `buf` until `done(buf)` is true, the peer closes, or `buf` holds `max` bytes.
 /// Never reads more than `max` bytes, whatever the peer sends; the deadline is the
 /// caller's (the runner's) to enforce.
@@ -281,7 +320,6 @@ pub async fn read_until<R: AsyncRead + Unpin>(
     ctx: &ProbeContext,
     mut done: impl FnMut(&[u8]) -> bool,
 ) -> Result<ReadEnd, Outcome> {
-    let mut chunk = [0u8; 8192];
     loop {
         if done(buf) {
             return Ok(ReadEnd::Done);
@@ -289,18 +327,69 @@ pub async fn read_until<R: AsyncRead + Unpin>(
         if buf.len() >= max {
             return Ok(ReadEnd::Full);
         }
-        let room = (max - buf.len()).min(chunk.len());
-        let n = reader
-            .read(&mut chunk[..room])
-            .await
-            .map_err(|e| Outcome::unhealthy(Stage::Receive, describe_io(&e)))?;
-        if n == 0 {
+        if read_some(reader, buf, max, ctx).await? == 0 {
             return Ok(ReadEnd::Closed);
         }
-        trace!("received {n} bytes: \"{}\"", printable(&chunk[..n], 4096));
-        ctx.progress.add_received(n);
-        buf.extend_from_slice(&chunk[..n]);
     }
+}
+
+/// Opens a UDP socket bound to `--source` (or any address of the target's family) and
+/// connected to `addr`, so the kernel drops datagrams from anyone else and reports an
+/// ICMP port unreachable as an error on the socket.
+pub async fn connect_udp(addr: SocketAddr, ctx: &ProbeContext) -> Result<UdpSocket, Outcome> {
+    ctx.progress
+        .enter(Stage::Connect, format!("opening a UDP socket to {addr}"));
+    let local = match (ctx.source, addr) {
+        (Some(ip), _) => SocketAddr::new(ip, 0),
+        (None, SocketAddr::V4(_)) => SocketAddr::from(([0, 0, 0, 0], 0)),
+        (None, SocketAddr::V6(_)) => SocketAddr::from(([0u16; 8], 0)),
+    };
+    let socket = UdpSocket::bind(local).await.map_err(|e| {
+        Outcome::unhealthy(
+            Stage::Connect,
+            format!("cannot bind {}: {}", local.ip(), describe_io(&e)),
+        )
+    })?;
+    socket
+        .connect(addr)
+        .await
+        .map_err(|e| Outcome::unhealthy(Stage::Connect, describe_io(&e)))?;
+    Ok(socket)
+}
+
+/// Words for an error on a connected UDP socket: a refused "connection" is the ICMP port
+/// unreachable the peer's host sent back.
+pub fn describe_datagram_io(e: &io::Error) -> String {
+    if e.kind() == io::ErrorKind::ConnectionRefused {
+        "port unreachable (ICMP): nothing listens there".into()
+    } else {
+        describe_io(e)
+    }
+}
+
+/// Sends one datagram on a connected UDP socket.
+pub async fn send_datagram(socket: &UdpSocket, bytes: &[u8]) -> Result<(), Outcome> {
+    trace!("sent {} bytes: \"{}\"", bytes.len(), printable(bytes, 4096));
+    socket
+        .send(bytes)
+        .await
+        .map(|_| ())
+        .map_err(|e| Outcome::unhealthy(Stage::Send, describe_datagram_io(&e)))
+}
+
+/// Receives one datagram on a connected UDP socket into `buf`, returning its length.
+pub async fn recv_datagram(
+    socket: &UdpSocket,
+    buf: &mut [u8],
+    ctx: &ProbeContext,
+) -> Result<usize, Outcome> {
+    let n = socket
+        .recv(buf)
+        .await
+        .map_err(|e| Outcome::unhealthy(Stage::Receive, describe_datagram_io(&e)))?;
+    trace!("received {n} bytes: \"{}\"", printable(&buf[..n], 4096));
+    ctx.progress.add_received(n);
+    Ok(n)
 }
 
 #[cfg(test)]

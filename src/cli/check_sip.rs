@@ -1,0 +1,68 @@
+//! `check-sip`'s command line.
+
+use std::time::Duration;
+
+use clap::{CommandFactory, Parser};
+
+use super::{CommonArgs, EXIT_STATUS_HELP};
+use crate::accept::{parse_accept, AcceptPolicy};
+use crate::sip::uri::Transport;
+
+/// SIP OPTIONS health check for keepalived: what `sipsak -s` does, with a hard deadline.
+///
+/// Sends OPTIONS over UDP (retransmitted per RFC 3261 Timer A within the deadline) or TCP
+/// and waits for the final response to it. Healthy on 2xx unless --accept says otherwise.
+/// The Request-URI has no user part by default: stock Kamailio answers "200 Keepalive" to
+/// sip:HOST and "404" to sip:s@HOST.
+#[derive(Debug, Parser)]
+#[command(name = "check-sip", version, after_help = EXIT_STATUS_HELP)]
+pub struct CheckSip {
+    /// sip:HOST[:PORT][;transport=udp|tcp]; port 5060 by default, IPv6 as sip:[::1].
+    #[arg(value_name = "URI")]
+    pub uri: String,
+
+    /// Transport to use, overriding the URI's ;transport= (default udp).
+    #[arg(long, value_enum, value_name = "TRANSPORT")]
+    pub transport: Option<Transport>,
+
+    /// Put this user part in the Request-URI (sip:NAME@HOST).
+    #[arg(long, value_name = "NAME", value_parser = parse_user)]
+    pub user: Option<String>,
+
+    /// Status codes that count as healthy: codes and classes (200,404,4xx) or "any" (any
+    /// final response means the SIP stack is alive).
+    #[arg(long, value_name = "LIST", default_value = "2xx", value_parser = parse_accept)]
+    pub accept: AcceptPolicy,
+
+    /// UDP retransmission timer T1: resend after T1, then 2*T1, 4*T1... within the deadline.
+    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = parse_t1)]
+    pub t1: Duration,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub common: CommonArgs,
+}
+
+/// The clap command, for man pages and completions.
+pub fn command() -> clap::Command {
+    CheckSip::command()
+}
+
+fn parse_user(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_graphic() && !"<>\"@;:".contains(c));
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err("a SIP user part: letters, digits and punctuation other than < > \" @ ; :".into())
+    }
+}
+
+fn parse_t1(s: &str) -> Result<Duration, String> {
+    let d = super::parse_timeout(s)?;
+    if d < Duration::from_millis(10) {
+        return Err("T1 below 10ms would flood the server".into());
+    }
+    Ok(d)
+}

@@ -1,0 +1,458 @@
+//! SIP responses from bytes: framing and parsing, no I/O.
+//!
+//! Why not rsip: measured with rsip 0.4 (last release 2022), it ignores Content-Length (two
+//! pipelined responses parse as one), accepts a truncated message, and rejects compact
+//! header names, LF-only line ends and folded headers, all of which real servers and
+//! proxies send. A health check reads five things from a response (status line, top Via
+//! branch, Call-ID, CSeq, Content-Length), so a small parser with byte fixtures is less
+//! code and less risk than working around a general one.
+//!
+//! [`frame`] is the cheap test a stream transport runs first (mini-redis style): is there a
+//! whole message in the buffer yet, and how long is it? [`parse_response`] then reads one
+//! whole message; for UDP the datagram is the message.
+
+use std::str;
+
+/// The most header bytes accepted before the blank line; more is "oversized".
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+/// The largest body accepted (an OPTIONS answer may carry SDP; not megabytes).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What a buffer from a stream transport holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// Not a whole message yet: read more.
+    Incomplete,
+    /// A whole message at `buf[start..end]` (`start` skips keep-alive CRLFs).
+    Message {
+        /// Where the message starts.
+        start: usize,
+        /// Where it ends.
+        end: usize,
+    },
+    /// The bytes can never become a SIP message.
+    Invalid(String),
+}
+
+/// A parsed SIP response (or the fact that the message was a request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// Status code, 100 to 699.
+    pub code: u16,
+    /// Reason phrase, possibly empty.
+    pub reason: String,
+    /// `branch` parameter of the topmost Via.
+    pub branch: Option<String>,
+    /// Call-ID.
+    pub call_id: Option<String>,
+    /// CSeq number and method.
+    pub cseq: Option<(u32, String)>,
+    /// Server (or User-Agent) header, for the status details.
+    pub server: Option<String>,
+}
+
+/// A parsed message: the responses we wait for, or a request the server sent us.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// A response.
+    Response(Response),
+    /// A request (its method); a check ignores these.
+    Request(String),
+}
+
+/// Full header names for the compact forms of RFC 3261 section 7.3.3 that matter here.
+fn canonical_name(name: &str) -> String {
+    let lower = name.trim().to_ascii_lowercase();
+    match lower.as_str() {
+        "v" => "via".into(),
+        "i" => "call-id".into(),
+        "l" => "content-length".into(),
+        "f" => "from".into(),
+        "t" => "to".into(),
+        "m" => "contact".into(),
+        "c" => "content-type".into(),
+        _ => lower,
+    }
+}
+
+/// Index just past the blank line that ends the headers (CRLF or bare LF line ends).
+fn header_end(buf: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while let Some(nl) = buf[i..].iter().position(|&b| b == b'\n') {
+        let next = i + nl + 1;
+        match buf.get(next) {
+            Some(b'\n') => return Some(next + 1),
+            Some(b'\r') if buf.get(next + 1) == Some(&b'\n') => return Some(next + 2),
+            _ => i = next,
+        }
+    }
+    None
+}
+
+/// Whether `bytes` can begin a SIP message: `SIP/2.0 ` or a method token and a space.
+/// Checked on the first bytes so garbage fails at once instead of at the deadline.
+fn plausible_start(bytes: &[u8]) -> bool {
+    let status = b"SIP/2.0 ";
+    let n = bytes.len().min(status.len());
+    if bytes[..n].eq_ignore_ascii_case(&status[..n]) {
+        return true;
+    }
+    let method_len = bytes.iter().take_while(|b| b.is_ascii_uppercase()).count();
+    method_len > 0 && (method_len == bytes.len() || bytes[method_len] == b' ')
+}
+
+/// Headers of a message: the start line and (name, value) pairs with folded lines
+/// joined and names canonical.
+struct Head<'a> {
+    start_line: &'a str,
+    headers: Vec<(String, String)>,
+}
+
+impl Head<'_> {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn content_length(&self) -> Result<usize, String> {
+        match self.get("content-length") {
+            None => Ok(0),
+            Some(v) => v
+                .trim()
+                .parse()
+                .map_err(|_| format!("bad Content-Length '{}'", v.trim())),
+        }
+    }
+}
+
+fn parse_head(bytes: &[u8]) -> Result<Head<'_>, String> {
+    let text = str::from_utf8(bytes).map_err(|_| "headers are not UTF-8".to_string())?;
+    let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+    let start_line = lines.next().unwrap_or("");
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for line in lines {
+        if line.is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            // A folded continuation (RFC 3261 7.3.1): part of the previous header's value.
+            let (_, value) = headers
+                .last_mut()
+                .ok_or_else(|| "continuation line before any header".to_string())?;
+            value.push(' ');
+            value.push_str(line.trim());
+            continue;
+        }
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| format!("header line without ':': '{line}'"))?;
+        headers.push((canonical_name(name), value.trim().to_string()));
+    }
+    Ok(Head {
+        start_line,
+        headers,
+    })
+}
+
+/// Finds the first whole message in a stream buffer.
+pub fn frame(buf: &[u8]) -> Frame {
+    // RFC 5626 keep-alives (bare CRLFs) may precede or separate messages.
+    let start = buf
+        .iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .count();
+    let rest = &buf[start..];
+    if rest.is_empty() {
+        return Frame::Incomplete;
+    }
+    if !plausible_start(rest) {
+        return Frame::Invalid("not a SIP message".into());
+    }
+    let Some(head_len) = header_end(rest) else {
+        return if rest.len() > MAX_HEADER_BYTES {
+            Frame::Invalid(format!(
+                "oversized: no end of headers in {MAX_HEADER_BYTES} bytes"
+            ))
+        } else {
+            Frame::Incomplete
+        };
+    };
+    if head_len > MAX_HEADER_BYTES {
+        return Frame::Invalid(format!("oversized: headers over {MAX_HEADER_BYTES} bytes"));
+    }
+    let body_len = match parse_head(&rest[..head_len]).and_then(|h| h.content_length()) {
+        Ok(n) => n,
+        Err(why) => return Frame::Invalid(why),
+    };
+    if body_len > MAX_BODY_BYTES {
+        return Frame::Invalid(format!("oversized: Content-Length {body_len}"));
+    }
+    let end = head_len + body_len;
+    if rest.len() < end {
+        return Frame::Incomplete;
+    }
+    Frame::Message {
+        start,
+        end: start + end,
+    }
+}
+
+/// Parses one whole message (a datagram, or what [`frame`] delimited). A message without
+/// the blank line after its headers, or with fewer body bytes than its Content-Length, is
+/// truncated and refused.
+pub fn parse_message(msg: &[u8]) -> Result<Message, String> {
+    let start = msg
+        .iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .count();
+    let msg = &msg[start..];
+    if msg.is_empty() {
+        return Err("empty message".into());
+    }
+    if !plausible_start(msg) {
+        return Err("not a SIP message".into());
+    }
+    let head_len = header_end(msg).ok_or_else(|| {
+        if msg.len() > MAX_HEADER_BYTES {
+            format!("oversized: no end of headers in {MAX_HEADER_BYTES} bytes")
+        } else {
+            "truncated: no blank line after the headers".to_string()
+        }
+    })?;
+    if head_len > MAX_HEADER_BYTES {
+        return Err(format!("oversized: headers over {MAX_HEADER_BYTES} bytes"));
+    }
+    let head = parse_head(&msg[..head_len])?;
+    let body_len = head.content_length()?;
+    if msg.len() - head_len < body_len {
+        return Err(format!(
+            "truncated: Content-Length {body_len} but {} body bytes",
+            msg.len() - head_len
+        ));
+    }
+    let Some(status) = head
+        .start_line
+        .get(..8)
+        .filter(|p| p.eq_ignore_ascii_case("SIP/2.0 "))
+    else {
+        let method = head.start_line.split(' ').next().unwrap_or("").to_string();
+        return Ok(Message::Request(method));
+    };
+    let status = &head.start_line[status.len()..];
+    let (code, reason) = status.split_once(' ').unwrap_or((status, ""));
+    let code = match code.parse::<u16>() {
+        Ok(c @ 100..=699) if code.len() == 3 => c,
+        _ => return Err(format!("bad status line '{}'", head.start_line)),
+    };
+    let branch = head.get("via").and_then(top_via_branch);
+    let cseq = head.get("cseq").and_then(|v| {
+        let (n, method) = v.trim().split_once(char::is_whitespace)?;
+        Some((n.parse().ok()?, method.trim().to_string()))
+    });
+    Ok(Message::Response(Response {
+        code,
+        reason: reason.trim().to_string(),
+        branch,
+        call_id: head.get("call-id").map(|v| v.trim().to_string()),
+        cseq,
+        server: head
+            .get("server")
+            .or_else(|| head.get("user-agent"))
+            .map(str::to_string),
+    }))
+}
+
+/// The `branch` parameter of the first Via value (a Via header may list several).
+fn top_via_branch(via: &str) -> Option<String> {
+    let top = via.split(',').next()?;
+    top.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("branch")
+            .then(|| value.trim().to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Kamailio 5.6's answer to OPTIONS, as captured on the wire.
+    const KAMAILIO_200: &[u8] = b"SIP/2.0 200 Keepalive\r\nVia: SIP/2.0/UDP 127.0.0.1:41395;branch=z9hG4bKabc123;rport=41395;received=127.0.0.1\r\nFrom: <sip:check-sip@127.0.0.1>;tag=t1\r\nTo: <sip:127.0.0.1:25060>;tag=5497176f96ac98204aead303f19a0d17.d5f29c74\r\nCall-ID: cid1\r\nCSeq: 1 OPTIONS\r\nServer: kamailio (5.6.3 (x86_64/linux))\r\nContent-Length: 0\r\n\r\n";
+
+    fn response(bytes: &[u8]) -> Response {
+        match parse_message(bytes) {
+            Ok(Message::Response(r)) => r,
+            other => panic!("not a response: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn kamailio_keepalive_parses() {
+        let r = response(KAMAILIO_200);
+        assert_eq!(r.code, 200);
+        assert_eq!(r.reason, "Keepalive");
+        assert_eq!(r.branch.as_deref(), Some("z9hG4bKabc123"));
+        assert_eq!(r.call_id.as_deref(), Some("cid1"));
+        assert_eq!(r.cseq, Some((1, "OPTIONS".into())));
+        assert_eq!(r.server.as_deref(), Some("kamailio (5.6.3 (x86_64/linux))"));
+        assert_eq!(
+            frame(KAMAILIO_200),
+            Frame::Message {
+                start: 0,
+                end: KAMAILIO_200.len()
+            }
+        );
+    }
+
+    #[test]
+    fn compact_names_lf_only_and_folded_headers() {
+        let msg = b"SIP/2.0 200 OK\nv: SIP/2.0/TCP 10.0.0.1:5060\n ;branch=z9hG4bKx1 ;rport\ni: abc@host\nCSeq:   7\n\tOPTIONS\nl: 0\n\n";
+        let r = response(msg);
+        assert_eq!(r.branch.as_deref(), Some("z9hG4bKx1"));
+        assert_eq!(r.call_id.as_deref(), Some("abc@host"));
+        assert_eq!(r.cseq, Some((7, "OPTIONS".into())));
+        assert_eq!(
+            frame(msg),
+            Frame::Message {
+                start: 0,
+                end: msg.len()
+            }
+        );
+    }
+
+    #[test]
+    fn top_via_is_the_first_of_a_list() {
+        let r = response(b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP a;branch=z9hG4bKtop, SIP/2.0/UDP b;branch=z9hG4bKsecond\r\nVia: SIP/2.0/UDP c;branch=z9hG4bKthird\r\n\r\n");
+        assert_eq!(r.branch.as_deref(), Some("z9hG4bKtop"));
+    }
+
+    #[test]
+    fn pipelined_responses_frame_one_at_a_time() {
+        let first = b"SIP/2.0 100 Trying\r\nCall-ID: x\r\nContent-Length: 4\r\n\r\nbody".to_vec();
+        let mut both = first.clone();
+        both.extend_from_slice(KAMAILIO_200);
+        assert_eq!(
+            frame(&both),
+            Frame::Message {
+                start: 0,
+                end: first.len()
+            }
+        );
+        let rest = &both[first.len()..];
+        assert_eq!(
+            frame(rest),
+            Frame::Message {
+                start: 0,
+                end: KAMAILIO_200.len()
+            }
+        );
+        assert_eq!(response(&both[..first.len()]).code, 100);
+    }
+
+    #[test]
+    fn split_messages_are_incomplete_until_whole() {
+        for cut in [1, 10, KAMAILIO_200.len() - 3, KAMAILIO_200.len() - 1] {
+            assert_eq!(
+                frame(&KAMAILIO_200[..cut]),
+                Frame::Incomplete,
+                "cut at {cut}"
+            );
+        }
+        let with_body = b"SIP/2.0 200 OK\r\nContent-Length: 10\r\n\r\n12345";
+        assert_eq!(frame(with_body), Frame::Incomplete);
+    }
+
+    #[test]
+    fn keepalive_crlfs_are_skipped() {
+        let mut buf = b"\r\n\r\n".to_vec();
+        buf.extend_from_slice(KAMAILIO_200);
+        assert_eq!(
+            frame(&buf),
+            Frame::Message {
+                start: 4,
+                end: buf.len()
+            }
+        );
+        assert_eq!(frame(b"\r\n\r\n"), Frame::Incomplete);
+    }
+
+    #[test]
+    fn truncated_datagrams_are_refused() {
+        let no_blank_line = &KAMAILIO_200[..KAMAILIO_200.len() - 2];
+        assert_eq!(
+            parse_message(no_blank_line).unwrap_err(),
+            "truncated: no blank line after the headers"
+        );
+        let short_body = b"SIP/2.0 200 OK\r\nContent-Length: 10\r\n\r\n12345";
+        assert_eq!(
+            parse_message(short_body).unwrap_err(),
+            "truncated: Content-Length 10 but 5 body bytes"
+        );
+    }
+
+    #[test]
+    fn garbage_and_bad_status_lines_are_refused() {
+        assert_eq!(
+            frame(b"HTTP/1.1 400 Bad Request\r\n"),
+            Frame::Invalid("not a SIP message".into())
+        );
+        assert_eq!(
+            frame(b"\x16\x03\x01\x02\x00"),
+            Frame::Invalid("not a SIP message".into())
+        );
+        assert_eq!(parse_message(b"garbage").unwrap_err(), "not a SIP message");
+        assert!(parse_message(b"SIP/2.0 20 OK\r\n\r\n")
+            .unwrap_err()
+            .contains("bad status line"));
+        assert!(parse_message(b"SIP/2.0 999 Odd\r\n\r\n")
+            .unwrap_err()
+            .contains("bad status line"));
+        assert!(parse_message(b"SIP/2.0 200 OK\r\nno colon here\r\n\r\n")
+            .unwrap_err()
+            .contains("without ':'"));
+        assert!(
+            parse_message(b"SIP/2.0 200 OK\r\nContent-Length: many\r\n\r\n")
+                .unwrap_err()
+                .contains("bad Content-Length")
+        );
+        assert_eq!(
+            frame(b"SIP/2.0 200 OK\r\nl: -1\r\n\r\n"),
+            Frame::Invalid("bad Content-Length '-1'".into())
+        );
+    }
+
+    #[test]
+    fn oversized_headers_are_refused_without_waiting() {
+        let mut big = b"SIP/2.0 200 OK\r\nX-Pad: ".to_vec();
+        big.extend(std::iter::repeat(b'a').take(MAX_HEADER_BYTES + 1));
+        assert!(matches!(frame(&big), Frame::Invalid(why) if why.starts_with("oversized")));
+        assert!(parse_message(&big).unwrap_err().starts_with("oversized"));
+        let huge_body = b"SIP/2.0 200 OK\r\nContent-Length: 99999999\r\n\r\n";
+        assert!(matches!(frame(huge_body), Frame::Invalid(why) if why.starts_with("oversized")));
+    }
+
+    #[test]
+    fn requests_from_the_server_are_recognised() {
+        let msg = b"OPTIONS sip:check@127.0.0.1 SIP/2.0\r\nContent-Length: 0\r\n\r\n";
+        assert_eq!(parse_message(msg), Ok(Message::Request("OPTIONS".into())));
+        assert_eq!(
+            frame(msg),
+            Frame::Message {
+                start: 0,
+                end: msg.len()
+            }
+        );
+    }
+
+    #[test]
+    fn reason_phrase_may_be_empty_or_have_spaces() {
+        assert_eq!(response(b"SIP/2.0 503\r\n\r\n").reason, "");
+        assert_eq!(
+            response(b"SIP/2.0 503 Service Unavailable\r\n\r\n").reason,
+            "Service Unavailable"
+        );
+    }
+}
