@@ -63,9 +63,11 @@ impl FromStr for AcceptPolicy {
                 },
                 None => match lower.parse::<u16>() {
                     Ok(c @ 100..=699) => CodeMatch::Exact(c),
-                    _ => return Err(format!(
+                    _ => {
+                        return Err(format!(
                         "'{item}' is not a status code from 100 to 699, a class like 2xx, or any"
-                    )),
+                    ))
+                    }
                 },
             };
             codes.push(m);

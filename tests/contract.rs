@@ -8,15 +8,39 @@ use std::time::{Duration, Instant};
 
 use crate::support::*;
 
+/// Every check program and its status-line label.
+const CHECKS: [(&str, &str); 2] = [("check-tcp", "TCP"), ("check-sip", "SIP")];
+
 #[test]
 fn help_and_version_exit_0() {
-    let r = run("check-tcp", &["--help"]);
-    assert_eq!(r.code, Some(0));
-    assert!(r.stdout.contains("Usage: check-tcp"), "{}", r.stdout);
-    assert!(r.stdout.contains("Exit status:"), "{}", r.stdout);
-    let r = run("check-tcp", &["--version"]);
-    assert_eq!(r.code, Some(0));
-    assert!(r.stdout.starts_with("check-tcp "), "{}", r.stdout);
+    for (check, _) in CHECKS {
+        let r = run(check, &["--help"]);
+        assert_eq!(r.code, Some(0), "{check}");
+        assert!(
+            r.stdout.contains(&format!("Usage: {check}")),
+            "{}",
+            r.stdout
+        );
+        assert!(r.stdout.contains("Exit status:"), "{}", r.stdout);
+        let r = run(check, &["--version"]);
+        assert_eq!(r.code, Some(0), "{check}");
+        assert!(r.stdout.starts_with(&format!("{check} ")), "{}", r.stdout);
+    }
+}
+
+#[test]
+fn every_check_exits_1_on_usage_errors_and_a_bad_timeout() {
+    for (check, label) in CHECKS {
+        for args in [
+            vec![],
+            vec!["x", "--bogus"],
+            vec!["x", "-t", "0s"],
+            vec!["x", "--format", "xml"],
+        ] {
+            let r = run(check, &args);
+            assert_line(&r, 1, &format!("{label} UNKNOWN - bad arguments: "), &[]);
+        }
+    }
 }
 
 #[test]
@@ -170,20 +194,8 @@ fn sigterm_reason_names_the_stage_it_interrupted() {
     );
 }
 
-/// The example binary `misbehaving_probe`, built by `cargo test` beside the test binary.
 fn misbehaving_probe() -> std::path::PathBuf {
-    let exe = std::env::current_exe().expect("test exe");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target dir");
-    let path = profile_dir.join("examples").join("misbehaving_probe");
-    assert!(
-        path.exists(),
-        "{} missing: cargo test builds examples",
-        path.display()
-    );
-    path
+    crate::support::peers::example("misbehaving_probe")
 }
 
 #[test]

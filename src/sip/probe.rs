@@ -162,6 +162,13 @@ impl Transaction<'_> {
                     }
                 }
             }
+            if !buf.iter().all(|b| matches!(b, b'\r' | b'\n')) {
+                ctx.progress.note(format!(
+                    "waiting for the rest of a response, {} bytes so far: \"{}\"",
+                    buf.len(),
+                    printable(&buf, SHOWN_BYTES)
+                ));
+            }
             let n = net::read_some(&mut conn.stream, &mut buf, max, ctx)
                 .await
                 .map_err(|o| o.with_detail("peer", &peer))?;

@@ -1,6 +1,8 @@
 //! Running the binaries, and peers that misbehave on purpose.
 #![allow(dead_code)]
 
+pub mod peers;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Command, Output, Stdio};
@@ -11,6 +13,7 @@ use std::time::{Duration, Instant};
 pub fn bin(name: &str) -> &'static str {
     match name {
         "check-tcp" => env!("CARGO_BIN_EXE_check-tcp"),
+        "check-sip" => env!("CARGO_BIN_EXE_check-sip"),
         other => panic!("no binary {other}"),
     }
 }

@@ -1,0 +1,218 @@
+//! A server that misbehaves on purpose, for the tests and the comparison scripts.
+//!
+//!     fault_peer sip udp|tcp BEHAVIOUR [BIND]
+//!
+//! Binds BIND (default 127.0.0.1:0), prints the port on the first line of stdout, and
+//! serves until killed. It reads requests with its own minimal code, not the library's,
+//! so a parser bug cannot hide itself by agreeing with its own output.
+//!
+//! SIP behaviours: ok, silence, second-retransmission, trying-then-ok, stray-then-ok,
+//! wrong-branch, garbage, truncated, oversized, reset, close, 401, 503, compact,
+//! split, pipelined.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::process::ExitCode;
+use std::thread;
+use std::time::Duration;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [proto, transport, behaviour, rest @ ..] = args.as_slice() else {
+        eprintln!("usage: fault_peer sip udp|tcp BEHAVIOUR [BIND]");
+        return ExitCode::from(1);
+    };
+    let bind = rest.first().map_or("127.0.0.1:0", String::as_str);
+    let behaviour = behaviour.clone();
+    match (proto.as_str(), transport.as_str()) {
+        ("sip", "udp") => sip_udp(bind, &behaviour),
+        ("sip", "tcp") => sip_tcp(bind, &behaviour),
+        _ => {
+            eprintln!("fault_peer: unknown protocol/transport {proto} {transport}");
+            return ExitCode::from(1);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn announce(port: u16) {
+    println!("{port}");
+    let _ = std::io::stdout().flush();
+}
+
+/// The header lines of a request a response must echo (Via, From, To, Call-ID, CSeq),
+/// found with plain string matching, full and compact names.
+fn echo_headers(request: &str) -> String {
+    let mut out = String::new();
+    for line in request.split("\r\n") {
+        let lower = line.to_ascii_lowercase();
+        let wanted = [
+            "via:", "v:", "from:", "f:", "to:", "t:", "call-id:", "i:", "cseq:",
+        ];
+        if wanted.iter().any(|w| lower.starts_with(w)) {
+            out.push_str(line);
+            out.push_str("\r\n");
+        }
+    }
+    out
+}
+
+fn response(code: &str, request: &str, extra: &str) -> Vec<u8> {
+    format!(
+        "SIP/2.0 {code}\r\n{}{extra}Server: fault-peer\r\nContent-Length: 0\r\n\r\n",
+        echo_headers(request)
+    )
+    .into_bytes()
+}
+
+/// The responses for one request, by behaviour; `n` counts requests on this transport.
+fn replies(behaviour: &str, request: &str, n: usize) -> Vec<Vec<u8>> {
+    match behaviour {
+        "ok" => vec![response("200 OK", request, "")],
+        "silence" | "close" => vec![],
+        "second-retransmission" if n >= 3 => vec![response("200 OK", request, "")],
+        "second-retransmission" => vec![],
+        "trying-then-ok" => vec![
+            response("100 Trying", request, ""),
+            response("200 OK", request, ""),
+        ],
+        "stray-then-ok" => {
+            let stray = request.replace("Call-ID: ", "Call-ID: stray-");
+            vec![
+                response("200 OK", &stray, ""),
+                response("200 OK", request, ""),
+            ]
+        }
+        "wrong-branch" => vec![response(
+            "200 OK",
+            &request.replace("branch=", "branch=x"),
+            "",
+        )],
+        "garbage" => vec![b"\x00\x01\x02 this is not SIP \xff\xfe\r\n\r\n".to_vec()],
+        "truncated" => {
+            let mut r = response("200 OK", request, "");
+            r.truncate(r.len() - 2);
+            vec![r]
+        }
+        "oversized" => {
+            let pad = format!("X-Pad: {}\r\n", "a".repeat(70 * 1024));
+            let mut r = response("200 OK", request, &pad);
+            // Over UDP no datagram can be that large: send what fits, still no blank line.
+            r.truncate(65_000);
+            vec![r]
+        }
+        "401" => vec![response(
+            "401 Unauthorized",
+            request,
+            "WWW-Authenticate: Digest realm=\"fault\", nonce=\"abc\"\r\n",
+        )],
+        "503" => vec![response("503 Service Unavailable", request, "")],
+        "compact" => {
+            // Compact names, LF-only line ends, a folded Via.
+            let echoed = echo_headers(request)
+                .replace("Via: ", "v: ")
+                .replace(";branch=", "\n ;branch=")
+                .replace("Call-ID: ", "i: ")
+                .replace("\r\n", "\n");
+            vec![format!("SIP/2.0 200 OK\n{echoed}l: 0\n\n").into_bytes()]
+        }
+        _ => vec![response("200 OK", request, "")],
+    }
+}
+
+fn sip_udp(bind: &str, behaviour: &str) {
+    let socket = UdpSocket::bind(bind).expect("bind udp");
+    announce(socket.local_addr().expect("addr").port());
+    let mut buf = vec![0u8; 65536];
+    let mut n = 0;
+    loop {
+        let Ok((len, from)) = socket.recv_from(&mut buf) else {
+            continue;
+        };
+        n += 1;
+        let request = String::from_utf8_lossy(&buf[..len]).into_owned();
+        for reply in replies(behaviour, &request, n) {
+            let _ = socket.send_to(&reply, from);
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn sip_tcp(bind: &str, behaviour: &str) {
+    let listener = TcpListener::bind(bind).expect("bind tcp");
+    announce(listener.local_addr().expect("addr").port());
+    for stream in listener.incoming().flatten() {
+        let behaviour = behaviour.to_string();
+        thread::spawn(move || serve_tcp(stream, &behaviour));
+    }
+}
+
+fn read_request(stream: &mut TcpStream) -> Option<String> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buf).ok().filter(|n| *n > 0)?;
+        got.extend_from_slice(&buf[..n]);
+    }
+    Some(String::from_utf8_lossy(&got).into_owned())
+}
+
+fn serve_tcp(mut stream: TcpStream, behaviour: &str) {
+    let Some(request) = read_request(&mut stream) else {
+        return;
+    };
+    match behaviour {
+        "close" => return,
+        "reset" => {
+            let r = response("200 OK", &request, "");
+            let _ = stream.write_all(&r[..r.len() / 2]);
+            reset(&stream);
+            return;
+        }
+        "split" => {
+            for b in response("200 OK", &request, "") {
+                if stream.write_all(&[b]).is_err() {
+                    return;
+                }
+                let _ = stream.flush();
+                thread::sleep(Duration::from_millis(1));
+            }
+        }
+        "pipelined" => {
+            let mut both = response("100 Trying", &request, "");
+            both.extend(response("200 OK", &request, ""));
+            let _ = stream.write_all(&both);
+        }
+        "oversized" => {
+            let pad = format!("X-Pad: {}\r\n", "a".repeat(70 * 1024));
+            let _ = stream.write_all(&response("200 OK", &request, &pad));
+        }
+        other => {
+            for reply in replies(other, &request, 1) {
+                let _ = stream.write_all(&reply);
+                thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+    // Hold the connection open: the check decides when it is done.
+    thread::sleep(Duration::from_secs(30));
+}
+
+/// Closes with SO_LINGER 0, which sends RST instead of FIN.
+fn reset(stream: &TcpStream) {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: setsockopt(2) on this stream's socket with a correctly sized value.
+    unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        );
+    }
+}

@@ -1,0 +1,316 @@
+//! check-sip against a real Kamailio and against a fault-injecting SIP peer.
+
+use std::time::Duration;
+
+use crate::support::peers::{fault_peer, fault_peer_on, kamailio};
+use crate::support::*;
+
+#[test]
+fn kamailio_answers_200_keepalive_over_udp_and_tcp() {
+    let k = kamailio();
+    let uri = format!("sip:127.0.0.1:{}", k.port);
+    let r = run("check-sip", &[&uri]);
+    assert_line(
+        &r,
+        0,
+        &format!("SIP OK - {uri} 200 Keepalive in "),
+        &["over udp", "| time="],
+    );
+    let r = run("check-sip", &[&uri, "--transport", "tcp"]);
+    assert_line(
+        &r,
+        0,
+        &format!("SIP OK - {uri} 200 Keepalive in "),
+        &["over tcp"],
+    );
+    let tcp_uri = format!("{uri};transport=tcp");
+    let r = run("check-sip", &[&tcp_uri, "--format", "json"]);
+    assert_eq!(r.code, Some(0), "{r:#?}");
+    let v: serde_json::Value = serde_json::from_str(r.line()).expect("json");
+    assert_eq!(v["details"]["transport"], "tcp");
+    assert_eq!(v["details"]["code"], "200");
+    assert_eq!(v["details"]["request_uri"], uri);
+    assert!(
+        v["details"]["server"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("kamailio"),
+        "{v}"
+    );
+}
+
+#[test]
+fn kamailio_404_and_503_fail_by_default_and_pass_when_accepted() {
+    let k = kamailio();
+    // The seed document's form: stock Kamailio answers 404 to a user part.
+    let seed_uri = format!("sip:s@127.0.0.1:{}", k.port);
+    let r = run("check-sip", &[&seed_uri]);
+    assert_line(
+        &r,
+        1,
+        "SIP CRITICAL - ",
+        &["match: 404 Not Found (accepted: 2xx); stock Kamailio answers 404 to a Request-URI with a user part"],
+    );
+    let r = run("check-sip", &[&seed_uri, "--accept", "200,404"]);
+    assert_line(&r, 0, "SIP OK - ", &["404 Not Found in "]);
+
+    let uri = format!("sip:127.0.0.1:{}", k.port);
+    for transport in ["udp", "tcp"] {
+        let r = run(
+            "check-sip",
+            &[&uri, "--user", "busy", "--transport", transport],
+        );
+        assert_line(
+            &r,
+            1,
+            "SIP CRITICAL - ",
+            &["match: 503 Service Unavailable (accepted: 2xx)"],
+        );
+        let r = run(
+            "check-sip",
+            &[
+                &uri,
+                "--user",
+                "busy",
+                "--transport",
+                transport,
+                "--accept",
+                "any",
+            ],
+        );
+        assert_line(&r, 0, "SIP OK - ", &["503 Service Unavailable in "]);
+    }
+}
+
+/// Runs check-sip against a fault peer with `behaviour` over `transport`.
+fn against(transport: &str, behaviour: &str, extra: &[&str]) -> Run {
+    let peer = fault_peer("sip", transport, behaviour);
+    let uri = format!("sip:127.0.0.1:{};transport={transport}", peer.port);
+    let mut args = vec![uri.as_str()];
+    args.extend_from_slice(extra);
+    run("check-sip", &args)
+}
+
+#[test]
+fn healthy_answers_in_every_shape_pass() {
+    for transport in ["udp", "tcp"] {
+        for behaviour in ["ok", "trying-then-ok", "stray-then-ok", "compact"] {
+            let r = against(transport, behaviour, &[]);
+            assert_eq!(r.code, Some(0), "{transport} {behaviour}: {r:#?}");
+            assert!(
+                r.line().contains("200 OK in "),
+                "{transport} {behaviour}: {}",
+                r.line()
+            );
+        }
+    }
+    for behaviour in ["split", "pipelined"] {
+        let r = against("tcp", behaviour, &[]);
+        assert_line(&r, 0, "SIP OK - ", &["200 OK in ", "over tcp"]);
+    }
+}
+
+#[test]
+fn udp_retransmits_so_one_lost_datagram_is_not_a_failure() {
+    // The peer ignores the request and its first retransmission (at T1 = 100 ms), and
+    // answers the second (at 3 * T1).
+    let r = against(
+        "udp",
+        "second-retransmission",
+        &["--t1", "100ms", "-t", "2s"],
+    );
+    assert_line(&r, 0, "SIP OK - ", &["200 OK in "]);
+    let v = against(
+        "udp",
+        "second-retransmission",
+        &["--t1", "100ms", "--format", "json"],
+    );
+    let v: serde_json::Value = serde_json::from_str(v.line()).expect("json");
+    assert_eq!(v["details"]["sent"], "3");
+}
+
+#[test]
+fn silence_times_out_at_the_deadline_saying_how_often_it_asked() {
+    let r = against("udp", "silence", &["-t", "700ms"]);
+    assert_line(
+        &r,
+        1,
+        "SIP CRITICAL - ",
+        &["receive: timed out after 700.0 ms while waiting for a final response (2 sent over udp)"],
+    );
+    assert_ended_by(&r, Duration::from_millis(700));
+    let r = against("tcp", "silence", &["-t", "400ms"]);
+    assert_line(
+        &r,
+        1,
+        "SIP CRITICAL - ",
+        &["receive: timed out after 400.0 ms", "(1 sent over tcp)"],
+    );
+    assert_ended_by(&r, Duration::from_millis(400));
+}
+
+#[test]
+fn responses_that_are_not_ours_are_ignored_until_the_deadline() {
+    for transport in ["udp", "tcp"] {
+        let r = against(transport, "wrong-branch", &["-t", "400ms"]);
+        assert_line(
+            &r,
+            1,
+            "SIP CRITICAL - ",
+            &[
+                "receive: timed out",
+                "not matching our Via branch, Call-ID and CSeq",
+            ],
+        );
+    }
+}
+
+#[test]
+fn failing_answers_name_the_code() {
+    for transport in ["udp", "tcp"] {
+        let r = against(transport, "503", &[]);
+        assert_line(
+            &r,
+            1,
+            "SIP CRITICAL - ",
+            &["match: 503 Service Unavailable (accepted: 2xx)"],
+        );
+        let r = against(transport, "401", &[]);
+        assert_line(&r, 1, "SIP CRITICAL - ", &["match: 401 Unauthorized"]);
+        let r = against(transport, "401", &["--accept", "2xx,401"]);
+        assert_line(&r, 0, "SIP OK - ", &["401 Unauthorized in "]);
+    }
+}
+
+#[test]
+fn bytes_that_are_not_sip_fail_at_once_at_parse() {
+    for transport in ["udp", "tcp"] {
+        let r = against(transport, "garbage", &["-t", "5s"]);
+        assert_line(
+            &r,
+            1,
+            "SIP CRITICAL - ",
+            &["parse: not a SIP message: \"\\x00\\x01\\x02 this is not SIP"],
+        );
+        assert!(r.elapsed < Duration::from_secs(3), "{r:#?}");
+    }
+}
+
+#[test]
+fn a_truncated_200_is_never_healthy() {
+    // sipsak accepted this one over UDP.
+    let r = against("udp", "truncated", &[]);
+    assert_line(
+        &r,
+        1,
+        "SIP CRITICAL - ",
+        &["parse: truncated: no blank line after the headers: \"SIP/2.0 200 OK"],
+    );
+    let r = against("tcp", "truncated", &["-t", "400ms"]);
+    assert_line(
+        &r,
+        1,
+        "SIP CRITICAL - ",
+        &[
+            "receive: timed out after 400.0 ms while waiting for the rest of a response",
+            "\"SIP/2.0 200 OK",
+        ],
+    );
+}
+
+#[test]
+fn oversized_headers_are_refused() {
+    let r = against("tcp", "oversized", &["-t", "5s"]);
+    assert_line(
+        &r,
+        1,
+        "SIP CRITICAL - ",
+        &["parse: oversized: headers over 65536 bytes"],
+    );
+    let r = against("udp", "oversized", &["-t", "5s"]);
+    assert_line(
+        &r,
+        1,
+        "SIP CRITICAL - ",
+        &["parse: truncated: no blank line"],
+    );
+}
+
+#[test]
+fn tcp_reset_and_close_are_receive_failures() {
+    let r = against("tcp", "reset", &[]);
+    assert_line(
+        &r,
+        1,
+        "SIP CRITICAL - ",
+        &["receive: connection reset by peer"],
+    );
+    let r = against("tcp", "close", &[]);
+    assert_line(
+        &r,
+        1,
+        "SIP CRITICAL - ",
+        &["receive: connection closed without a final response"],
+    );
+}
+
+#[test]
+fn udp_port_unreachable_fails_at_once() {
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let r = run("check-sip", &[&format!("sip:127.0.0.1:{port}"), "-t", "5s"]);
+    assert_line(&r, 1, "SIP CRITICAL - ", &["port unreachable (ICMP)"]);
+    assert!(r.elapsed < Duration::from_secs(2), "{r:#?}");
+}
+
+#[test]
+fn ipv6_and_five_digit_ports() {
+    for transport in ["udp", "tcp"] {
+        let peer = fault_peer_on("sip", transport, "ok", "[::1]:0");
+        let uri = format!("sip:[::1]:{}", peer.port);
+        let r = run(
+            "check-sip",
+            &[&uri, "--transport", transport, "-vv", "--log", "stderr"],
+        );
+        assert_line(&r, 0, &format!("SIP OK - {uri} 200 OK in "), &[]);
+        // The Request-URI carries the whole port and the Via the bracketed local address.
+        assert!(
+            r.stderr.contains(&format!("OPTIONS {uri} SIP/2.0")),
+            "{}",
+            r.stderr
+        );
+        assert!(
+            r.stderr
+                .contains(&format!("Via: SIP/2.0/{} [::1]:", transport.to_uppercase())),
+            "{}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn bad_uris_and_options_exit_1() {
+    for (args, why) in [
+        (vec!["sips:127.0.0.1"], "not supported yet"),
+        (vec!["sip:127.0.0.1;transport=sctp"], "transport 'sctp'"),
+        (
+            vec!["sip:127.0.0.1", "--accept", "2x"],
+            "invalid value '2x' for '--accept",
+        ),
+        (
+            vec!["sip:127.0.0.1", "--user", "a@b"],
+            "invalid value 'a@b' for '--user",
+        ),
+        (vec!["sip:127.0.0.1", "--t1", "1ms"], "flood"),
+        (
+            vec!["sip:127.0.0.1", "--transport", "tls"],
+            "invalid value 'tls'",
+        ),
+    ] {
+        let r = run("check-sip", &args);
+        assert_line(&r, 1, "SIP UNKNOWN - ", &[why]);
+    }
+}
