@@ -65,7 +65,7 @@ fn response(code: &str, request: &str, extra: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// The responses for one request, by behaviour; `n` counts requests on this transport.
+/// The responses for one request, by behaviour; `n` counts this client's requests.
 fn replies(behaviour: &str, request: &str, n: usize) -> Vec<Vec<u8>> {
     match behaviour {
         "ok" => vec![response("200 OK", request, "")],
@@ -124,14 +124,16 @@ fn sip_udp(bind: &str, behaviour: &str) {
     let socket = UdpSocket::bind(bind).expect("bind udp");
     announce(socket.local_addr().expect("addr").port());
     let mut buf = vec![0u8; 65536];
-    let mut n = 0;
+    // Requests counted per client, so each client's retransmissions are its own.
+    let mut seen: std::collections::HashMap<std::net::SocketAddr, usize> = Default::default();
     loop {
         let Ok((len, from)) = socket.recv_from(&mut buf) else {
             continue;
         };
-        n += 1;
+        let n = seen.entry(from).or_default();
+        *n += 1;
         let request = String::from_utf8_lossy(&buf[..len]).into_owned();
-        for reply in replies(behaviour, &request, n) {
+        for reply in replies(behaviour, &request, *n) {
             let _ = socket.send_to(&reply, from);
             thread::sleep(Duration::from_millis(20));
         }

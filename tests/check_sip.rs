@@ -314,3 +314,18 @@ fn bad_uris_and_options_exit_1() {
         assert_line(&r, 1, "SIP UNKNOWN - ", &[why]);
     }
 }
+
+#[test]
+fn source_address_is_bound_and_sent_in_via() {
+    for transport in ["udp", "tcp"] {
+        let peer = fault_peer("sip", transport, "ok");
+        let uri = format!("sip:127.0.0.1:{};transport={transport}", peer.port);
+        let r = run(
+            "check-sip",
+            &[&uri, "--source", "127.0.0.2", "-vv", "--log", "stderr"],
+        );
+        assert_line(&r, 0, "SIP OK - ", &[]);
+        let via = format!("Via: SIP/2.0/{} 127.0.0.2:", transport.to_uppercase());
+        assert!(r.stderr.contains(&via), "{}", r.stderr);
+    }
+}
