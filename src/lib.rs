@@ -11,6 +11,7 @@
 //! - [`error`]: [`CheckError`], for checks that could not run as configured.
 //! - [`target`]: host and port parsing (`host:port`, `[v6]:port`, `tcp://host:port`).
 //! - [`escape`]: `\r\n` escapes in arguments, safe rendering of server bytes.
+//! - [`textproto`]: framing of HTTP-like text messages (SIP, RTSP), sans I/O.
 //! - [`net`]: resolve, connect, send and bounded read, with progress for timeouts.
 //! - [`report`]: status line, JSON, and the single exit-status mapping.
 //! - [`journal`]: a journald native-protocol `tracing` layer.
@@ -35,6 +36,7 @@ pub mod runner;
 pub mod sip;
 pub mod target;
 pub mod tcp;
+pub mod textproto;
 
 pub use deadline::Deadline;
 pub use error::CheckError;

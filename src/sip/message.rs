@@ -7,34 +7,29 @@
 //! branch, Call-ID, CSeq, Content-Length), so a small parser with byte fixtures is less
 //! code and less risk than working around a general one.
 //!
-//! [`frame`] is the cheap test a stream transport runs first (mini-redis style): is there a
-//! whole message in the buffer yet, and how long is it? [`parse_response`] then reads one
-//! whole message; for UDP the datagram is the message.
+//! Framing is [`crate::textproto`]'s, shared with RTSP; SIP adds its compact header names.
+//! [`frame`] finds a whole message in a stream; [`parse_message`] reads one whole message
+//! (for UDP the datagram is the message).
 
-use std::str;
+use crate::textproto::{self, starts_like, starts_like_request, Syntax};
+
+pub use crate::textproto::Frame;
 
 /// The most header bytes accepted before the blank line; more is "oversized".
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 /// The largest body accepted (an OPTIONS answer may carry SDP; not megabytes).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// What a buffer from a stream transport holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Frame {
-    /// Not a whole message yet: read more.
-    Incomplete,
-    /// A whole message at `buf[start..end]` (`start` skips keep-alive CRLFs).
-    Message {
-        /// Where the message starts.
-        start: usize,
-        /// Where it ends.
-        end: usize,
-    },
-    /// The bytes can never become a SIP message.
-    Invalid(String),
-}
+/// SIP as the framing sees it.
+pub const SIP: Syntax = Syntax {
+    name: "SIP",
+    plausible_start: |b| starts_like(b, b"SIP/2.0 ") || starts_like_request(b),
+    canonical_name,
+    max_header_bytes: MAX_HEADER_BYTES,
+    max_body_bytes: MAX_BODY_BYTES,
+};
 
-/// A parsed SIP response (or the fact that the message was a request).
+/// A parsed SIP response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
     /// Status code, 100 to 699.
@@ -62,7 +57,7 @@ pub enum Message {
 
 /// Full header names for the compact forms of RFC 3261 section 7.3.3 that matter here.
 fn canonical_name(name: &str) -> String {
-    let lower = name.trim().to_ascii_lowercase();
+    let lower = name.to_ascii_lowercase();
     match lower.as_str() {
         "v" => "via".into(),
         "i" => "call-id".into(),
@@ -75,176 +70,21 @@ fn canonical_name(name: &str) -> String {
     }
 }
 
-/// Index just past the blank line that ends the headers (CRLF or bare LF line ends).
-fn header_end(buf: &[u8]) -> Option<usize> {
-    let mut i = 0;
-    while let Some(nl) = buf[i..].iter().position(|&b| b == b'\n') {
-        let next = i + nl + 1;
-        match buf.get(next) {
-            Some(b'\n') => return Some(next + 1),
-            Some(b'\r') if buf.get(next + 1) == Some(&b'\n') => return Some(next + 2),
-            _ => i = next,
-        }
-    }
-    None
-}
-
-/// Whether `bytes` can begin a SIP message: `SIP/2.0 ` or a method token and a space.
-/// Checked on the first bytes so garbage fails at once instead of at the deadline.
-fn plausible_start(bytes: &[u8]) -> bool {
-    let status = b"SIP/2.0 ";
-    let n = bytes.len().min(status.len());
-    if bytes[..n].eq_ignore_ascii_case(&status[..n]) {
-        return true;
-    }
-    let method_len = bytes.iter().take_while(|b| b.is_ascii_uppercase()).count();
-    method_len > 0 && (method_len == bytes.len() || bytes[method_len] == b' ')
-}
-
-/// Headers of a message: the start line and (name, value) pairs with folded lines
-/// joined and names canonical.
-struct Head<'a> {
-    start_line: &'a str,
-    headers: Vec<(String, String)>,
-}
-
-impl Head<'_> {
-    fn get(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn content_length(&self) -> Result<usize, String> {
-        match self.get("content-length") {
-            None => Ok(0),
-            Some(v) => v
-                .trim()
-                .parse()
-                .map_err(|_| format!("bad Content-Length '{}'", v.trim())),
-        }
-    }
-}
-
-fn parse_head(bytes: &[u8]) -> Result<Head<'_>, String> {
-    let text = str::from_utf8(bytes).map_err(|_| "headers are not UTF-8".to_string())?;
-    let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
-    let start_line = lines.next().unwrap_or("");
-    let mut headers: Vec<(String, String)> = Vec::new();
-    for line in lines {
-        if line.is_empty() {
-            break;
-        }
-        if line.starts_with([' ', '\t']) {
-            // A folded continuation (RFC 3261 7.3.1): part of the previous header's value.
-            let (_, value) = headers
-                .last_mut()
-                .ok_or_else(|| "continuation line before any header".to_string())?;
-            value.push(' ');
-            value.push_str(line.trim());
-            continue;
-        }
-        let (name, value) = line
-            .split_once(':')
-            .ok_or_else(|| format!("header line without ':': '{line}'"))?;
-        headers.push((canonical_name(name), value.trim().to_string()));
-    }
-    Ok(Head {
-        start_line,
-        headers,
-    })
-}
-
-/// Finds the first whole message in a stream buffer.
+/// Finds the first whole SIP message in a stream buffer.
 pub fn frame(buf: &[u8]) -> Frame {
-    // RFC 5626 keep-alives (bare CRLFs) may precede or separate messages.
-    let start = buf
-        .iter()
-        .take_while(|b| matches!(b, b'\r' | b'\n'))
-        .count();
-    let rest = &buf[start..];
-    if rest.is_empty() {
-        return Frame::Incomplete;
-    }
-    if !plausible_start(rest) {
-        return Frame::Invalid("not a SIP message".into());
-    }
-    let Some(head_len) = header_end(rest) else {
-        return if rest.len() > MAX_HEADER_BYTES {
-            Frame::Invalid(format!(
-                "oversized: no end of headers in {MAX_HEADER_BYTES} bytes"
-            ))
-        } else {
-            Frame::Incomplete
-        };
-    };
-    if head_len > MAX_HEADER_BYTES {
-        return Frame::Invalid(format!("oversized: headers over {MAX_HEADER_BYTES} bytes"));
-    }
-    let body_len = match parse_head(&rest[..head_len]).and_then(|h| h.content_length()) {
-        Ok(n) => n,
-        Err(why) => return Frame::Invalid(why),
-    };
-    if body_len > MAX_BODY_BYTES {
-        return Frame::Invalid(format!("oversized: Content-Length {body_len}"));
-    }
-    let end = head_len + body_len;
-    if rest.len() < end {
-        return Frame::Incomplete;
-    }
-    Frame::Message {
-        start,
-        end: start + end,
-    }
+    textproto::frame(buf, &SIP)
 }
 
-/// Parses one whole message (a datagram, or what [`frame`] delimited). A message without
-/// the blank line after its headers, or with fewer body bytes than its Content-Length, is
-/// truncated and refused.
+/// Parses one whole message (a datagram, or what [`frame`] delimited). Truncated messages
+/// are refused.
 pub fn parse_message(msg: &[u8]) -> Result<Message, String> {
-    let start = msg
-        .iter()
-        .take_while(|b| matches!(b, b'\r' | b'\n'))
-        .count();
-    let msg = &msg[start..];
-    if msg.is_empty() {
-        return Err("empty message".into());
-    }
-    if !plausible_start(msg) {
-        return Err("not a SIP message".into());
-    }
-    let head_len = header_end(msg).ok_or_else(|| {
-        if msg.len() > MAX_HEADER_BYTES {
-            format!("oversized: no end of headers in {MAX_HEADER_BYTES} bytes")
-        } else {
-            "truncated: no blank line after the headers".to_string()
+    let (head, _body) = textproto::split(msg, &SIP)?;
+    let (_, code, reason) = match textproto::status_line(&head.start_line, "SIP") {
+        None => {
+            let method = head.start_line.split(' ').next().unwrap_or("").to_string();
+            return Ok(Message::Request(method));
         }
-    })?;
-    if head_len > MAX_HEADER_BYTES {
-        return Err(format!("oversized: headers over {MAX_HEADER_BYTES} bytes"));
-    }
-    let head = parse_head(&msg[..head_len])?;
-    let body_len = head.content_length()?;
-    if msg.len() - head_len < body_len {
-        return Err(format!(
-            "truncated: Content-Length {body_len} but {} body bytes",
-            msg.len() - head_len
-        ));
-    }
-    let Some(status) = head
-        .start_line
-        .get(..8)
-        .filter(|p| p.eq_ignore_ascii_case("SIP/2.0 "))
-    else {
-        let method = head.start_line.split(' ').next().unwrap_or("").to_string();
-        return Ok(Message::Request(method));
-    };
-    let status = &head.start_line[status.len()..];
-    let (code, reason) = status.split_once(' ').unwrap_or((status, ""));
-    let code = match code.parse::<u16>() {
-        Ok(c @ 100..=699) if code.len() == 3 => c,
-        _ => return Err(format!("bad status line '{}'", head.start_line)),
+        Some(status) => status?,
     };
     let branch = head.get("via").and_then(top_via_branch);
     let cseq = head.get("cseq").and_then(|v| {
@@ -253,7 +93,7 @@ pub fn parse_message(msg: &[u8]) -> Result<Message, String> {
     });
     Ok(Message::Response(Response {
         code,
-        reason: reason.trim().to_string(),
+        reason: reason.to_string(),
         branch,
         call_id: head.get("call-id").map(|v| v.trim().to_string()),
         cseq,

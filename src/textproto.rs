@@ -1,0 +1,314 @@
+//! Framing shared by the HTTP-like text protocols we speak (SIP, RTSP): a start line,
+//! header lines (folded continuations allowed, CRLF or bare LF line ends), a blank line,
+//! and a body of exactly Content-Length bytes. No I/O.
+//!
+//! [`frame`] is the cheap test a stream reader runs after every read (mini-redis style):
+//! is there a whole message in the buffer yet, and how long is it? [`split`] then takes
+//! one whole message (a stream frame or a UDP datagram) apart, refusing truncated ones.
+
+use std::str;
+
+/// How a protocol's messages look, as far as framing needs to know.
+#[derive(Debug, Clone, Copy)]
+pub struct Syntax {
+    /// The protocol's name, for messages ("not a SIP message").
+    pub name: &'static str,
+    /// Whether the first bytes can begin a message of this protocol; checked early so
+    /// garbage fails at once rather than at the deadline.
+    pub plausible_start: fn(&[u8]) -> bool,
+    /// Turns a header name as received into the canonical lower-case name (SIP maps its
+    /// compact forms here).
+    pub canonical_name: fn(&str) -> String,
+    /// Most header bytes before the blank line.
+    pub max_header_bytes: usize,
+    /// Largest acceptable Content-Length.
+    pub max_body_bytes: usize,
+}
+
+/// What a stream buffer holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// Not a whole message yet: read more.
+    Incomplete,
+    /// A whole message at `buf[start..end]` (`start` skips keep-alive CRLFs).
+    Message {
+        /// Where the message starts.
+        start: usize,
+        /// Where it ends.
+        end: usize,
+    },
+    /// The bytes can never become a message.
+    Invalid(String),
+}
+
+/// A message's start line and headers, names canonical, folded lines joined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    /// The first line.
+    pub start_line: String,
+    /// (canonical name, value) in order of appearance.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Head {
+    /// The first value of header `name` (canonical, lower case).
+    pub fn get<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+        self.get_all(name).next()
+    }
+
+    /// Every value of header `name`, in order.
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Content-Length, 0 when absent.
+    pub fn content_length(&self) -> Result<usize, String> {
+        match self.get("content-length") {
+            None => Ok(0),
+            Some(v) => v
+                .trim()
+                .parse()
+                .map_err(|_| format!("bad Content-Length '{}'", v.trim())),
+        }
+    }
+}
+
+/// Index just past the blank line that ends the headers.
+pub fn header_end(buf: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while let Some(nl) = buf[i..].iter().position(|&b| b == b'\n') {
+        let next = i + nl + 1;
+        match buf.get(next) {
+            Some(b'\n') => return Some(next + 1),
+            Some(b'\r') if buf.get(next + 1) == Some(&b'\n') => return Some(next + 2),
+            _ => i = next,
+        }
+    }
+    None
+}
+
+/// Whether `bytes` can begin `prefix` (compared case-insensitively, as far as both go).
+pub fn starts_like(bytes: &[u8], prefix: &[u8]) -> bool {
+    let n = bytes.len().min(prefix.len());
+    bytes[..n].eq_ignore_ascii_case(&prefix[..n])
+}
+
+/// Whether `bytes` can begin a request line: an upper-case method token and a space.
+pub fn starts_like_request(bytes: &[u8]) -> bool {
+    let method_len = bytes
+        .iter()
+        .take_while(|b| b.is_ascii_uppercase() || **b == b'_')
+        .count();
+    method_len > 0 && (method_len == bytes.len() || bytes[method_len] == b' ')
+}
+
+fn parse_head(bytes: &[u8], syntax: &Syntax) -> Result<Head, String> {
+    let text = str::from_utf8(bytes).map_err(|_| "headers are not UTF-8".to_string())?;
+    let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+    let start_line = lines.next().unwrap_or("").to_string();
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for line in lines {
+        if line.is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            // A folded continuation: part of the previous header's value.
+            let (_, value) = headers
+                .last_mut()
+                .ok_or_else(|| "continuation line before any header".to_string())?;
+            value.push(' ');
+            value.push_str(line.trim());
+            continue;
+        }
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| format!("header line without ':': '{line}'"))?;
+        headers.push((
+            (syntax.canonical_name)(name.trim()),
+            value.trim().to_string(),
+        ));
+    }
+    Ok(Head {
+        start_line,
+        headers,
+    })
+}
+
+fn skip_crlf(buf: &[u8]) -> usize {
+    buf.iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .count()
+}
+
+/// Finds the first whole message in a stream buffer.
+pub fn frame(buf: &[u8], syntax: &Syntax) -> Frame {
+    // Keep-alives (bare CRLFs) may precede or separate messages.
+    let start = skip_crlf(buf);
+    let rest = &buf[start..];
+    if rest.is_empty() {
+        return Frame::Incomplete;
+    }
+    if !(syntax.plausible_start)(rest) {
+        return Frame::Invalid(format!("not a {} message", syntax.name));
+    }
+    let max = syntax.max_header_bytes;
+    let Some(head_len) = header_end(rest) else {
+        return if rest.len() > max {
+            Frame::Invalid(format!("oversized: no end of headers in {max} bytes"))
+        } else {
+            Frame::Incomplete
+        };
+    };
+    if head_len > max {
+        return Frame::Invalid(format!("oversized: headers over {max} bytes"));
+    }
+    let body_len = match parse_head(&rest[..head_len], syntax).and_then(|h| h.content_length()) {
+        Ok(n) => n,
+        Err(why) => return Frame::Invalid(why),
+    };
+    if body_len > syntax.max_body_bytes {
+        return Frame::Invalid(format!("oversized: Content-Length {body_len}"));
+    }
+    let end = head_len + body_len;
+    if rest.len() < end {
+        return Frame::Incomplete;
+    }
+    Frame::Message {
+        start,
+        end: start + end,
+    }
+}
+
+/// Takes one whole message apart into head and body. A message without the blank line
+/// after its headers, or with fewer body bytes than its Content-Length, is truncated and
+/// refused; bytes past Content-Length are ignored.
+pub fn split<'a>(msg: &'a [u8], syntax: &Syntax) -> Result<(Head, &'a [u8]), String> {
+    let msg = &msg[skip_crlf(msg)..];
+    if msg.is_empty() {
+        return Err("empty message".into());
+    }
+    if !(syntax.plausible_start)(msg) {
+        return Err(format!("not a {} message", syntax.name));
+    }
+    let max = syntax.max_header_bytes;
+    let head_len = header_end(msg).ok_or_else(|| {
+        if msg.len() > max {
+            format!("oversized: no end of headers in {max} bytes")
+        } else {
+            "truncated: no blank line after the headers".to_string()
+        }
+    })?;
+    if head_len > max {
+        return Err(format!("oversized: headers over {max} bytes"));
+    }
+    let head = parse_head(&msg[..head_len], syntax)?;
+    let body_len = head.content_length()?;
+    let body = &msg[head_len..];
+    if body.len() < body_len {
+        return Err(format!(
+            "truncated: Content-Length {body_len} but {} body bytes",
+            body.len()
+        ));
+    }
+    Ok((head, &body[..body_len]))
+}
+
+/// Splits a status line `PROTO/VER CODE REASON` into version, code and reason; `None` if
+/// it is not one (a request line, for instance).
+pub fn status_line<'a>(
+    line: &'a str,
+    proto: &str,
+) -> Option<Result<(&'a str, u16, &'a str), String>> {
+    let (version, rest) = line.split_once(' ')?;
+    let (name, _) = version.split_once('/')?;
+    if !name.eq_ignore_ascii_case(proto) {
+        return None;
+    }
+    let (code, reason) = rest.split_once(' ').unwrap_or((rest, ""));
+    Some(match code.parse::<u16>() {
+        Ok(c @ 100..=699) if code.len() == 3 => Ok((version, c, reason.trim())),
+        _ => Err(format!("bad status line '{line}'")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lower(name: &str) -> String {
+        name.to_ascii_lowercase()
+    }
+
+    const TEST: Syntax = Syntax {
+        name: "TEST",
+        plausible_start: |b| starts_like(b, b"TEST/1.0 ") || starts_like_request(b),
+        canonical_name: lower,
+        max_header_bytes: 1024,
+        max_body_bytes: 1024,
+    };
+
+    #[test]
+    fn frames_by_blank_line_and_content_length() {
+        let msg = b"TEST/1.0 200 OK\r\nContent-Length: 3\r\n\r\nabcTEST/1.0 ";
+        assert_eq!(
+            frame(msg, &TEST),
+            Frame::Message {
+                start: 0,
+                end: msg.len() - 9
+            }
+        );
+        assert_eq!(frame(&msg[..20], &TEST), Frame::Incomplete);
+        assert_eq!(frame(&msg[..40], &TEST), Frame::Incomplete);
+        let (head, body) = split(&msg[..msg.len() - 9], &TEST).unwrap();
+        assert_eq!(head.start_line, "TEST/1.0 200 OK");
+        assert_eq!(body, b"abc");
+    }
+
+    #[test]
+    fn folding_lf_only_and_repeated_headers() {
+        let (head, _) = split(b"TEST/1.0 200 OK\nA: one\n two\nA: three\n\n", &TEST).unwrap();
+        assert_eq!(head.get("a"), Some("one two"));
+        assert_eq!(head.get_all("a").collect::<Vec<_>>(), ["one two", "three"]);
+    }
+
+    #[test]
+    fn refuses_garbage_truncation_and_oversize() {
+        assert_eq!(
+            frame(b"\x00garbage", &TEST),
+            Frame::Invalid("not a TEST message".into())
+        );
+        assert_eq!(
+            split(b"TEST/1.0 200 OK\r\nX: y\r\n", &TEST).unwrap_err(),
+            "truncated: no blank line after the headers"
+        );
+        assert!(
+            split(b"TEST/1.0 200 OK\r\nContent-Length: 9\r\n\r\nabc", &TEST)
+                .unwrap_err()
+                .starts_with("truncated: Content-Length 9")
+        );
+        let mut big = b"TEST/1.0 200 OK\r\nX: ".to_vec();
+        big.extend(std::iter::repeat(b'a').take(2000));
+        assert!(matches!(frame(&big, &TEST), Frame::Invalid(w) if w.starts_with("oversized")));
+        assert!(matches!(
+            frame(b"TEST/1.0 200 OK\r\nContent-Length: 5000\r\n\r\n", &TEST),
+            Frame::Invalid(w) if w.starts_with("oversized")
+        ));
+    }
+
+    #[test]
+    fn status_lines() {
+        assert_eq!(
+            status_line("RTSP/1.0 200 OK", "RTSP"),
+            Some(Ok(("RTSP/1.0", 200, "OK")))
+        );
+        assert_eq!(
+            status_line("RTSP/2.0 503", "rtsp"),
+            Some(Ok(("RTSP/2.0", 503, "")))
+        );
+        assert_eq!(status_line("OPTIONS * RTSP/1.0", "RTSP"), None);
+        assert!(status_line("RTSP/1.0 20 OK", "RTSP").unwrap().is_err());
+    }
+}
