@@ -1,6 +1,7 @@
 //! A server that misbehaves on purpose, for the tests and the comparison scripts.
 //!
 //!     fault_peer sip udp|tcp BEHAVIOUR [BIND]
+//!     fault_peer rtsp tcp BEHAVIOUR [BIND]
 //!
 //! Binds BIND (default 127.0.0.1:0), prints the port on the first line of stdout, and
 //! serves until killed. It reads requests with its own minimal code, not the library's,
@@ -9,6 +10,9 @@
 //! SIP behaviours: ok, silence, second-retransmission, trying-then-ok, stray-then-ok,
 //! wrong-branch, garbage, truncated, oversized, reset, close, 401, 503, compact,
 //! split, pipelined.
+//!
+//! RTSP behaviours: ok, silence, 503, wrong-cseq, rtsp2, garbage, truncated, slow,
+//! endless-headers, short-body, close, reset, no-sdp, no-media.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
@@ -27,6 +31,7 @@ fn main() -> ExitCode {
     match (proto.as_str(), transport.as_str()) {
         ("sip", "udp") => sip_udp(bind, &behaviour),
         ("sip", "tcp") => sip_tcp(bind, &behaviour),
+        ("rtsp", "tcp") => rtsp_tcp(bind, &behaviour),
         _ => {
             eprintln!("fault_peer: unknown protocol/transport {proto} {transport}");
             return ExitCode::from(1);
@@ -217,4 +222,97 @@ fn reset(stream: &TcpStream) {
             std::mem::size_of::<libc::linger>() as libc::socklen_t,
         );
     }
+}
+
+fn rtsp_tcp(bind: &str, behaviour: &str) {
+    let listener = TcpListener::bind(bind).expect("bind tcp");
+    announce(listener.local_addr().expect("addr").port());
+    for stream in listener.incoming().flatten() {
+        let behaviour = behaviour.to_string();
+        thread::spawn(move || serve_rtsp(stream, &behaviour));
+    }
+}
+
+const SDP: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=fault peer\r\nt=0 0\r\nm=video 0 RTP/AVP 26\r\na=control:stream=0\r\n";
+
+fn rtsp_reply(cseq: &str, status: &str, extra: &str, body: &str) -> Vec<u8> {
+    format!(
+        "RTSP/1.0 {status}\r\nCSeq: {cseq}\r\nServer: fault-peer\r\n{extra}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+fn serve_rtsp(mut stream: TcpStream, behaviour: &str) {
+    while let Some(request) = read_request(&mut stream) {
+        let cseq = request
+            .lines()
+            .find_map(|l| l.strip_prefix("CSeq:").map(|v| v.trim().to_string()))
+            .unwrap_or_default();
+        let describe = request.starts_with("DESCRIBE");
+        let ok = || {
+            if describe {
+                rtsp_reply(&cseq, "200 OK", "Content-Type: application/sdp\r\n", SDP)
+            } else {
+                rtsp_reply(&cseq, "200 OK", "Public: OPTIONS, DESCRIBE\r\n", "")
+            }
+        };
+        let reply = match behaviour {
+            "silence" => break,
+            "close" => return,
+            "reset" => {
+                let r = ok();
+                let _ = stream.write_all(&r[..r.len() / 2]);
+                reset(&stream);
+                return;
+            }
+            "slow" => {
+                for b in ok() {
+                    if stream.write_all(&[b]).is_err() {
+                        return;
+                    }
+                    thread::sleep(Duration::from_millis(100));
+                }
+                continue;
+            }
+            "endless-headers" => {
+                let _ = stream.write_all(b"RTSP/1.0 200 OK\r\n");
+                let line = format!("X-Pad: {}\r\n", "a".repeat(64));
+                while stream.write_all(line.as_bytes()).is_ok() {}
+                return;
+            }
+            "503" => rtsp_reply(&cseq, "503 Service Unavailable", "", ""),
+            "wrong-cseq" => rtsp_reply(&format!("{cseq}1"), "200 OK", "", ""),
+            "rtsp2" => {
+                let mut r = ok();
+                r[5] = b'2';
+                r
+            }
+            "garbage" => b"\x00\x01\x02 this is not RTSP \xff\r\n\r\n".to_vec(),
+            "truncated" => format!("RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\n").into_bytes(),
+            "short-body" if describe => {
+                let mut r = format!(
+                    "RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\nContent-Type: application/sdp\r\nContent-Length: 500\r\n\r\n"
+                )
+                .into_bytes();
+                r.extend_from_slice(SDP.as_bytes());
+                r
+            }
+            "no-sdp" if describe => {
+                rtsp_reply(&cseq, "200 OK", "Content-Type: text/plain\r\n", "hello")
+            }
+            "no-media" if describe => rtsp_reply(
+                &cseq,
+                "200 OK",
+                "Content-Type: application/sdp\r\n",
+                "v=0\r\ns=nothing published\r\nt=0 0\r\n",
+            ),
+            _ => ok(),
+        };
+        if stream.write_all(&reply).is_err() {
+            return;
+        }
+    }
+    // Hold the connection open: the check decides when it is done.
+    thread::sleep(Duration::from_secs(30));
 }

@@ -23,8 +23,8 @@ impl Check for Misbehave {
         &self.common
     }
 
-    fn target(&self) -> &str {
-        &self.mode
+    fn target(&self) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed(&self.mode)
     }
 
     async fn probe(&self, _ctx: &ProbeContext) -> Result<Outcome, CheckError> {

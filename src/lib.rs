@@ -10,6 +10,7 @@
 //! - [`outcome`]: the one outcome type ([`Outcome`], [`Verdict`], [`Stage`]).
 //! - [`error`]: [`CheckError`], for checks that could not run as configured.
 //! - [`target`]: host and port parsing (`host:port`, `[v6]:port`, `tcp://host:port`).
+//! - [`token`]: random identifiers (SIP branch and Call-ID, Digest cnonce).
 //! - [`escape`]: `\r\n` escapes in arguments, safe rendering of server bytes.
 //! - [`textproto`]: framing of HTTP-like text messages (SIP, RTSP), sans I/O.
 //! - [`net`]: resolve, connect, send and bounded read, with progress for timeouts.
@@ -21,6 +22,7 @@
 //! - [`accept`]: `--accept` status-code policies (SIP, RTSP).
 //! - [`tcp`]: the `check-tcp` probe.
 //! - [`sip`]: the `check-sip` probe: URI, request, response parsing, conversation.
+//! - [`rtsp`]: the `check-rtsp` probe: URL, responses and SDP, authentication, conversation.
 
 pub mod accept;
 pub mod cli;
@@ -32,11 +34,13 @@ pub mod logging;
 pub mod net;
 pub mod outcome;
 pub mod report;
+pub mod rtsp;
 pub mod runner;
 pub mod sip;
 pub mod target;
 pub mod tcp;
 pub mod textproto;
+pub mod token;
 
 pub use deadline::Deadline;
 pub use error::CheckError;

@@ -18,6 +18,7 @@ use tracing::{debug, trace};
 use crate::deadline::format_ms;
 use crate::escape::printable;
 use crate::target::{Host, Target};
+use crate::textproto::Frame;
 use crate::{Deadline, Outcome, Stage};
 
 /// How many bytes of a server's reply a status line or log record shows.
@@ -261,13 +262,23 @@ pub async fn send<W: AsyncWrite + Unpin>(
     bytes: &[u8],
     ctx: &ProbeContext,
 ) -> Result<(), Outcome> {
+    send_logged_as(writer, bytes, bytes, ctx).await
+}
+
+/// Writes all of `bytes`, logging `shown` in their place: a request carrying credentials
+/// is logged with them redacted.
+pub async fn send_logged_as<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    bytes: &[u8],
+    shown: &[u8],
+    ctx: &ProbeContext,
+) -> Result<(), Outcome> {
     ctx.progress
         .enter(Stage::Send, format!("sending {} bytes", bytes.len()));
-    trace!("sent {} bytes: \"{}\"", bytes.len(), printable(bytes, 4096));
+    trace!("sent {} bytes: \"{}\"", bytes.len(), printable(shown, 4096));
     writer
         .write_all(bytes)
         .await
-        .and(Ok(()))
         .map_err(|e| Outcome::unhealthy(Stage::Send, describe_io(&e)))
 }
 
@@ -329,6 +340,51 @@ pub async fn read_until<R: AsyncRead + Unpin>(
         }
         if read_some(reader, buf, max, ctx).await? == 0 {
             return Ok(ReadEnd::Closed);
+        }
+    }
+}
+
+/// Reads until `frame` finds a whole message in `buf` and returns where it is
+/// (`start..end`); the caller consumes it with `buf.drain(..end)`. `Ok(None)` means the
+/// peer closed the connection between messages. Bytes that can never frame, a peer that
+/// closes mid-message, or more than `max` bytes without a message are unhealthy.
+pub async fn next_message<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    buf: &mut Vec<u8>,
+    max: usize,
+    frame: fn(&[u8]) -> Frame,
+    ctx: &ProbeContext,
+) -> Result<Option<(usize, usize)>, Outcome> {
+    loop {
+        match frame(buf) {
+            Frame::Message { start, end } => return Ok(Some((start, end))),
+            Frame::Invalid(why) => {
+                return Err(Outcome::unhealthy(
+                    Stage::Parse,
+                    format!("{why}: \"{}\"", printable(buf, SHOWN_BYTES)),
+                ))
+            }
+            Frame::Incomplete => {}
+        }
+        let partial = !buf.iter().all(|b| matches!(b, b'\r' | b'\n'));
+        if partial {
+            ctx.progress.note(format!(
+                "waiting for the rest of a reply: \"{}\"",
+                printable(buf, SHOWN_BYTES)
+            ));
+        }
+        if read_some(reader, buf, max, ctx).await? == 0 {
+            if !partial {
+                return Ok(None);
+            }
+            return Err(Outcome::unhealthy(
+                Stage::Receive,
+                format!(
+                    "connection closed mid-reply after {} bytes: \"{}\"",
+                    buf.len(),
+                    printable(buf, SHOWN_BYTES)
+                ),
+            ));
         }
     }
 }

@@ -6,6 +6,7 @@
 //! the exit status from [`report::exit_code`]. A panic prints a status line and exits 1
 //! rather than 101 (which `misc_dynamic` would read as "up").
 
+use std::borrow::Cow;
 use std::ffi::OsString;
 use std::future::Future;
 use std::io::Write as _;
@@ -36,8 +37,9 @@ pub trait Check: clap::Parser {
     /// The options every check shares.
     fn common(&self) -> &CommonArgs;
 
-    /// The target exactly as the operator wrote it, for the status line.
-    fn target(&self) -> &str;
+    /// The target as the operator wrote it, for the status line and the journal (with any
+    /// password masked).
+    fn target(&self) -> Cow<'_, str>;
 
     /// Runs the probe. Unhealthy servers are `Ok` outcomes; `Err` is for checks that
     /// could not be carried out as configured.
@@ -88,7 +90,7 @@ where
         }
         Err(e) => Err(CheckError::Internal(format!("cannot start runtime: {e}"))),
     };
-    ExitCode::from(finish::<C>(check.target(), &result, common.format))
+    ExitCode::from(finish::<C>(&check.target(), &result, common.format))
 }
 
 /// Runs the probe until it ends, the deadline passes, or SIGTERM/SIGINT arrives.

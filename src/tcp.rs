@@ -17,8 +17,8 @@ impl Check for CheckTcp {
         &self.common
     }
 
-    fn target(&self) -> &str {
-        &self.target
+    fn target(&self) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed(&self.target)
     }
 
     async fn probe(&self, ctx: &ProbeContext) -> Result<Outcome, CheckError> {

@@ -11,8 +11,8 @@ use std::str;
 /// How a protocol's messages look, as far as framing needs to know.
 #[derive(Debug, Clone, Copy)]
 pub struct Syntax {
-    /// The protocol's name, for messages ("not a SIP message").
-    pub name: &'static str,
+    /// What a message is called, for errors: "a SIP message" gives "not a SIP message".
+    pub what: &'static str,
     /// Whether the first bytes can begin a message of this protocol; checked early so
     /// garbage fails at once rather than at the deadline.
     pub plausible_start: fn(&[u8]) -> bool,
@@ -152,7 +152,7 @@ pub fn frame(buf: &[u8], syntax: &Syntax) -> Frame {
         return Frame::Incomplete;
     }
     if !(syntax.plausible_start)(rest) {
-        return Frame::Invalid(format!("not a {} message", syntax.name));
+        return Frame::Invalid(format!("not {}", syntax.what));
     }
     let max = syntax.max_header_bytes;
     let Some(head_len) = header_end(rest) else {
@@ -191,7 +191,7 @@ pub fn split<'a>(msg: &'a [u8], syntax: &Syntax) -> Result<(Head, &'a [u8]), Str
         return Err("empty message".into());
     }
     if !(syntax.plausible_start)(msg) {
-        return Err(format!("not a {} message", syntax.name));
+        return Err(format!("not {}", syntax.what));
     }
     let max = syntax.max_header_bytes;
     let head_len = header_end(msg).ok_or_else(|| {
@@ -243,7 +243,7 @@ mod tests {
     }
 
     const TEST: Syntax = Syntax {
-        name: "TEST",
+        what: "a TEST message",
         plausible_start: |b| starts_like(b, b"TEST/1.0 ") || starts_like_request(b),
         canonical_name: lower,
         max_header_bytes: 1024,

@@ -212,7 +212,7 @@ fn a_truncated_200_is_never_healthy() {
         1,
         "SIP CRITICAL - ",
         &[
-            "receive: timed out after 400.0 ms while waiting for the rest of a response",
+            "receive: timed out after 400.0 ms while waiting for the rest of a reply",
             "\"SIP/2.0 200 OK",
         ],
     );

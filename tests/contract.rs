@@ -9,7 +9,11 @@ use std::time::{Duration, Instant};
 use crate::support::*;
 
 /// Every check program and its status-line label.
-const CHECKS: [(&str, &str); 2] = [("check-tcp", "TCP"), ("check-sip", "SIP")];
+const CHECKS: [(&str, &str); 3] = [
+    ("check-tcp", "TCP"),
+    ("check-sip", "SIP"),
+    ("check-rtsp", "RTSP"),
+];
 
 #[test]
 fn help_and_version_exit_0() {

@@ -3,11 +3,13 @@
 //! - `support`: running a binary, and small fault-injecting peers.
 //! - `contract`: what every check promises keepalived (exit statuses, deadline, signals).
 //! - `check_tcp`: check-tcp's own behaviour.
+//! - `check_rtsp`: check-rtsp against GStreamer's RTSP server and a fault-injecting peer.
 //! - `check_sip`: check-sip against a real Kamailio and a fault-injecting SIP peer.
 //! - `journald`: verdicts reach a journal socket with structured fields.
 
 mod support;
 
+mod check_rtsp;
 mod check_sip;
 mod check_tcp;
 mod contract;

@@ -4,6 +4,7 @@
 //! [`CommonArgs`] is flattened into every check, so `--timeout`, `--source`, `-v`,
 //! `--format` and `--log` read the same in all of them.
 
+pub mod check_rtsp;
 pub mod check_sip;
 pub mod check_tcp;
 

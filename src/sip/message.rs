@@ -22,7 +22,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// SIP as the framing sees it.
 pub const SIP: Syntax = Syntax {
-    name: "SIP",
+    what: "a SIP message",
     plausible_start: |b| starts_like(b, b"SIP/2.0 ") || starts_like_request(b),
     canonical_name,
     max_header_bytes: MAX_HEADER_BYTES,

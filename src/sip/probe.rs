@@ -10,9 +10,7 @@ use std::time::{Duration, Instant};
 
 use tracing::debug;
 
-use super::message::{
-    frame, parse_message, Frame, Message, Response, MAX_BODY_BYTES, MAX_HEADER_BYTES,
-};
+use super::message::{frame, parse_message, Message, Response, MAX_BODY_BYTES, MAX_HEADER_BYTES};
 use super::request::{options, RequestIds};
 use super::uri::{SipUri, Transport};
 use crate::cli::check_sip::CheckSip;
@@ -35,8 +33,8 @@ impl Check for CheckSip {
         &self.common
     }
 
-    fn target(&self) -> &str {
-        &self.uri
+    fn target(&self) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed(&self.uri)
     }
 
     async fn probe(&self, ctx: &ProbeContext) -> Result<Outcome, CheckError> {
@@ -146,43 +144,15 @@ impl Transaction<'_> {
         // Room for one maximal message plus a read's worth of the next.
         let max = MAX_HEADER_BYTES + MAX_BODY_BYTES + 8192;
         loop {
-            loop {
-                match frame(&buf) {
-                    Frame::Incomplete => break,
-                    Frame::Invalid(why) => {
-                        return Err(self.unparsable(&why, &buf).with_detail("peer", &peer));
-                    }
-                    Frame::Message { start, end } => {
-                        let found = self.consider(&buf[start..end], ctx);
-                        buf.drain(..end);
-                        if let Some(resp) = found.map_err(|o| o.with_detail("peer", &peer))? {
-                            let elapsed = started.elapsed();
-                            return Ok(self.verdict(&resp, elapsed, peer));
-                        }
-                    }
-                }
-            }
-            if !buf.iter().all(|b| matches!(b, b'\r' | b'\n')) {
-                ctx.progress.note(format!(
-                    "waiting for the rest of a response, {} bytes so far: \"{}\"",
-                    buf.len(),
-                    printable(&buf, SHOWN_BYTES)
-                ));
-            }
-            let n = net::read_some(&mut conn.stream, &mut buf, max, ctx)
-                .await
-                .map_err(|o| o.with_detail("peer", &peer))?;
-            if n == 0 {
-                let reason = if buf.iter().all(|b| matches!(b, b'\r' | b'\n')) {
-                    format!("connection closed without a final response{}", self.seen())
-                } else {
-                    format!(
-                        "connection closed mid-message after {} bytes: \"{}\"",
-                        buf.len(),
-                        printable(&buf, SHOWN_BYTES)
-                    )
-                };
+            let next = net::next_message(&mut conn.stream, &mut buf, max, frame, ctx).await;
+            let Some((start, end)) = next.map_err(|o| o.with_detail("peer", &peer))? else {
+                let reason = format!("connection closed without a final response{}", self.seen());
                 return Err(Outcome::unhealthy(Stage::Receive, reason).with_detail("peer", &peer));
+            };
+            let found = self.consider(&buf[start..end], ctx);
+            buf.drain(..end);
+            if let Some(resp) = found.map_err(|o| o.with_detail("peer", &peer))? {
+                return Ok(self.verdict(&resp, started.elapsed(), peer));
             }
         }
     }

@@ -1,9 +1,9 @@
 //! The OPTIONS request check-sip sends.
 
-use std::fmt::Write as _;
 use std::net::SocketAddr;
 
 use super::uri::Transport;
+use crate::token::random_hex;
 
 /// The identifiers a response must echo to count as the answer to our request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,25 +42,6 @@ impl RequestIds {
             other => Some(format!("CSeq {other:?}, ours {} OPTIONS", self.cseq)),
         }
     }
-}
-
-/// 128 random bits as hex, from the kernel; time and PID if getrandom(2) fails, which is
-/// unique enough for a transaction id (these are not secrets).
-fn random_hex() -> String {
-    let mut bytes = [0u8; 16];
-    // SAFETY: getrandom(2) writes at most `bytes.len()` bytes into the buffer.
-    let n = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
-    if usize::try_from(n).ok() != Some(bytes.len()) {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        bytes = (nanos ^ (u128::from(std::process::id()) << 96)).to_le_bytes();
-    }
-    bytes.iter().fold(String::with_capacity(32), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 /// Builds the OPTIONS request: `request_uri` to the server, from our `local` address.

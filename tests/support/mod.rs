@@ -14,6 +14,7 @@ pub fn bin(name: &str) -> &'static str {
     match name {
         "check-tcp" => env!("CARGO_BIN_EXE_check-tcp"),
         "check-sip" => env!("CARGO_BIN_EXE_check-sip"),
+        "check-rtsp" => env!("CARGO_BIN_EXE_check-rtsp"),
         other => panic!("no binary {other}"),
     }
 }

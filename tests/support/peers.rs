@@ -144,3 +144,39 @@ pub fn kamailio() -> PeerProcess {
     }
     peer
 }
+
+/// Starts GStreamer's RTSP server (`tests/rtsp/server.py`, Debian's python3-gi and
+/// gir1.2-gst-rtsp-server-1.0) on 127.0.0.1 with `/test` open and `/secure` behind
+/// `auth` ("basic" or "digest"; user "user", password "secret").
+/// Panics, failing the test, when the server cannot start: it never skips.
+pub fn rtsp_server(auth: &str) -> PeerProcess {
+    use std::os::unix::process::CommandExt;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/rtsp/server.py");
+    // Debian's python3-gi belongs to /usr/bin/python3; a python3 earlier on PATH may lack it.
+    let mut child = Command::new("/usr/bin/python3")
+        .args([script, auth])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .expect("start /usr/bin/python3 tests/rtsp/server.py");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    let _ = BufReader::new(stdout).read_line(&mut line);
+    let Ok(port) = line.trim().parse() else {
+        let mut err = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            let _ = e.read_to_string(&mut err);
+        }
+        panic!(
+            "the GStreamer RTSP server did not start ({err}); `bash scripts/test` installs \
+             gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi"
+        );
+    };
+    PeerProcess {
+        child,
+        port,
+        dir: None,
+    }
+}

@@ -1,0 +1,48 @@
+//! `check-rtsp`'s command line.
+
+use std::path::PathBuf;
+
+use clap::{CommandFactory, Parser};
+
+use super::{CommonArgs, EXIT_STATUS_HELP};
+use crate::accept::{parse_accept, AcceptPolicy};
+
+/// RTSP health check for keepalived: OPTIONS, and with --describe a DESCRIBE of the stream.
+///
+/// Sends a well-formed OPTIONS (CRLF line ends, CSeq, User-Agent) and is healthy on
+/// "RTSP/1.0 200 OK" with the same CSeq. --describe then asks for the stream's SDP on the
+/// same connection, which catches "server up, stream not published". Answers a 401 once,
+/// with Digest or Basic, when credentials are given. Never waits for the server to close.
+#[derive(Debug, Parser)]
+#[command(name = "check-rtsp", version, after_help = EXIT_STATUS_HELP)]
+pub struct CheckRtsp {
+    /// rtsp://[USER[:PASSWORD]@]HOST[:PORT][/PATH], or HOST[:PORT] as the old rtsp.sh took.
+    /// Port 554 by default; IPv6 as rtsp://[::1]/live.
+    #[arg(value_name = "URL")]
+    pub url: String,
+
+    /// After OPTIONS, DESCRIBE the path: healthy only on 200 with an application/sdp body
+    /// of exactly Content-Length bytes holding at least one m= line.
+    #[arg(long)]
+    pub describe: bool,
+
+    /// Read USER:PASSWORD from the first line of FILE (keeps the password out of `ps` and
+    /// keepalived.conf).
+    #[arg(long, value_name = "FILE")]
+    pub credentials_file: Option<PathBuf>,
+
+    /// Status codes of the OPTIONS answer that count as healthy: codes and classes or
+    /// "any". The list replaces the default: "2xx,401" also treats "authentication
+    /// required" as alive.
+    #[arg(long, value_name = "LIST", default_value = "2xx", value_parser = parse_accept)]
+    pub accept: AcceptPolicy,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub common: CommonArgs,
+}
+
+/// The clap command, for man pages and completions.
+pub fn command() -> clap::Command {
+    CheckRtsp::command()
+}

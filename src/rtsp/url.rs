@@ -1,0 +1,203 @@
+//! The target of check-rtsp: `rtsp://[user[:password]@]host[:port][/path]`, or the seed
+//! script's bare `HOST` / `HOST:PORT`.
+//!
+//! Parsed by hand like the other targets: the `url` crate would bring in IDNA tables for
+//! nothing a health check needs.
+
+use crate::target::Target;
+use crate::CheckError;
+
+/// The default RTSP port.
+pub const DEFAULT_PORT: u16 = 554;
+
+/// A user name and password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// User name.
+    pub user: String,
+    /// Password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    /// Never prints the password, whoever debug-prints a value holding it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Credentials {{ user: {:?}, password: <redacted> }}",
+            self.user
+        )
+    }
+}
+
+/// A parsed RTSP URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RtspUrl {
+    /// Credentials from the user-info part, percent-decoded.
+    pub credentials: Option<Credentials>,
+    /// Host and port (554 when not given).
+    pub target: Target,
+    /// The path, with its leading `/`, or empty.
+    pub path: String,
+}
+
+impl RtspUrl {
+    /// Parses an `rtsp://` URL, or a bare `HOST[:PORT]`.
+    pub fn parse(input: &str) -> Result<RtspUrl, CheckError> {
+        let bad = |why: String| CheckError::Target {
+            input: mask_password(input),
+            why,
+        };
+        let rest = match input.split_once("://") {
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("rtsp") => rest,
+            Some((scheme, _)) if scheme.eq_ignore_ascii_case("rtsps") => {
+                return Err(bad("rtsps:// (RTSP over TLS) is not supported yet".into()))
+            }
+            Some((scheme, _)) => return Err(bad(format!("scheme '{scheme}' is not 'rtsp'"))),
+            None => input,
+        };
+        let (authority, path) = match rest.find(['/', '?', '#']) {
+            Some(i) if rest[i..].starts_with('/') => (&rest[..i], &rest[i..]),
+            Some(i) => {
+                return Err(bad(format!(
+                    "unexpected '{}' before the path",
+                    &rest[i..i + 1]
+                )))
+            }
+            None => (rest, ""),
+        };
+        let (credentials, hostport) = match authority.rsplit_once('@') {
+            Some((userinfo, hostport)) => {
+                let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+                let credentials = Credentials {
+                    user: percent_decode(user).map_err(&bad)?,
+                    password: percent_decode(password).map_err(&bad)?,
+                };
+                if credentials.user.is_empty() {
+                    return Err(bad("empty user name before '@'".into()));
+                }
+                (Some(credentials), hostport)
+            }
+            None => (None, authority),
+        };
+        let target = Target::parse(hostport, "rtsp", Some(DEFAULT_PORT)).map_err(|e| match e {
+            CheckError::Target { why, .. } => bad(why),
+            other => other,
+        })?;
+        if path.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad(
+                "the path has spaces or control characters (percent-encode them)".into(),
+            ));
+        }
+        Ok(RtspUrl {
+            credentials,
+            target,
+            path: path.to_string(),
+        })
+    }
+
+    /// The URL to put in requests: no credentials, the port always written, and `/` for
+    /// an empty path.
+    pub fn request_uri(&self) -> String {
+        let path = if self.path.is_empty() {
+            "/"
+        } else {
+            &self.path
+        };
+        format!("rtsp://{}{path}", self.target)
+    }
+}
+
+/// `rtsp://user:secret@host/` as `rtsp://user:***@host/`, for status lines and logs.
+pub fn mask_password(input: &str) -> String {
+    let Some((scheme, rest)) = input.split_once("://") else {
+        return input.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rsplit_once('@') {
+        Some((userinfo, _)) if userinfo.contains(':') => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            let after = &rest[userinfo.len()..];
+            format!("{scheme}://{user}:***{after}")
+        }
+        _ => input.to_string(),
+    }
+}
+
+fn percent_decode(s: &str) -> Result<String, String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3).unwrap_or("");
+            let byte = u8::from_str_radix(hex, 16)
+                .map_err(|_| format!("bad percent-escape '%{hex}' in the user-info"))?;
+            out.push(byte);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| "the user-info is not UTF-8 once decoded".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_urls_and_the_seed_form() {
+        let u = RtspUrl::parse("rtsp://10.10.3.20/live/ch1").unwrap();
+        assert_eq!(u.request_uri(), "rtsp://10.10.3.20:554/live/ch1");
+        assert_eq!(u.credentials, None);
+
+        let u = RtspUrl::parse("10.10.3.20").unwrap();
+        assert_eq!(u.request_uri(), "rtsp://10.10.3.20:554/");
+
+        let u = RtspUrl::parse("RTSP://[::1]:8554").unwrap();
+        assert_eq!(u.request_uri(), "rtsp://[::1]:8554/");
+
+        let u = RtspUrl::parse("rtsp://cam%40site:p%3Ass@cam1.example:8554/stream").unwrap();
+        let c = u.credentials.clone().unwrap();
+        assert_eq!((c.user.as_str(), c.password.as_str()), ("cam@site", "p:ss"));
+        assert_eq!(u.request_uri(), "rtsp://cam1.example:8554/stream");
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_use() {
+        for (input, why) in [
+            ("http://host/", "scheme 'http'"),
+            ("rtsps://host/", "not supported yet"),
+            ("rtsp://host:0/", "port 0"),
+            ("rtsp://::1/", "brackets"),
+            ("rtsp://:pw@host/", "empty user"),
+            ("rtsp://u:%zz@host/", "percent-escape"),
+            ("rtsp://host/a b", "spaces"),
+            ("rtsp://host?x", "unexpected '?'"),
+        ] {
+            let err = RtspUrl::parse(input).unwrap_err().to_string();
+            assert!(err.contains(why), "{input}: {err}");
+        }
+    }
+
+    #[test]
+    fn passwords_never_show() {
+        assert_eq!(
+            mask_password("rtsp://user:secret@host/x"),
+            "rtsp://user:***@host/x"
+        );
+        assert_eq!(mask_password("rtsp://user@host/x"), "rtsp://user@host/x");
+        assert_eq!(mask_password("rtsp://host/a@b"), "rtsp://host/a@b");
+        let err = RtspUrl::parse("rtsp://user:secret@host:0/")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("secret"), "{err}");
+        let c = Credentials {
+            user: "u".into(),
+            password: "secret".into(),
+        };
+        assert!(!format!("{c:?}").contains("secret"));
+    }
+}
