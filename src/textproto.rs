@@ -216,22 +216,41 @@ pub fn split<'a>(msg: &'a [u8], syntax: &Syntax) -> Result<(Head, &'a [u8]), Str
     Ok((head, &body[..body_len]))
 }
 
-/// Splits a status line `PROTO/VER CODE REASON` into version, code and reason; `None` if
-/// it is not one (a request line, for instance).
-pub fn status_line<'a>(
-    line: &'a str,
-    proto: &str,
-) -> Option<Result<(&'a str, u16, &'a str), String>> {
-    let (version, rest) = line.split_once(' ')?;
-    let (name, _) = version.split_once('/')?;
-    if !name.eq_ignore_ascii_case(proto) {
-        return None;
+/// What a start line is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartLine<'a> {
+    /// `PROTO/VER CODE REASON`.
+    Status {
+        /// `PROTO/VER`, as received.
+        version: &'a str,
+        /// 100 to 699.
+        code: u16,
+        /// Possibly empty.
+        reason: &'a str,
+    },
+    /// A request line; its method.
+    Request(&'a str),
+}
+
+/// Reads a start line of protocol `proto` ("SIP", "RTSP"): a status line, or else a
+/// request line. A line that claims to be a status line but has no valid code is an error.
+pub fn start_line<'a>(line: &'a str, proto: &str) -> Result<StartLine<'a>, String> {
+    let (first, rest) = line.split_once(' ').unwrap_or((line, ""));
+    let is_status = first
+        .split_once('/')
+        .is_some_and(|(name, _)| name.eq_ignore_ascii_case(proto));
+    if !is_status {
+        return Ok(StartLine::Request(first));
     }
     let (code, reason) = rest.split_once(' ').unwrap_or((rest, ""));
-    Some(match code.parse::<u16>() {
-        Ok(c @ 100..=699) if code.len() == 3 => Ok((version, c, reason.trim())),
+    match code.parse::<u16>() {
+        Ok(c @ 100..=699) if code.len() == 3 => Ok(StartLine::Status {
+            version: first,
+            code: c,
+            reason: reason.trim(),
+        }),
         _ => Err(format!("bad status line '{line}'")),
-    })
+    }
 }
 
 #[cfg(test)]
@@ -299,16 +318,26 @@ mod tests {
     }
 
     #[test]
-    fn status_lines() {
+    fn start_lines() {
+        let status = |version, code, reason| {
+            Ok(StartLine::Status {
+                version,
+                code,
+                reason,
+            })
+        };
         assert_eq!(
-            status_line("RTSP/1.0 200 OK", "RTSP"),
-            Some(Ok(("RTSP/1.0", 200, "OK")))
+            start_line("RTSP/1.0 200 OK", "RTSP"),
+            status("RTSP/1.0", 200, "OK")
         );
         assert_eq!(
-            status_line("RTSP/2.0 503", "rtsp"),
-            Some(Ok(("RTSP/2.0", 503, "")))
+            start_line("RTSP/2.0 503", "rtsp"),
+            status("RTSP/2.0", 503, "")
         );
-        assert_eq!(status_line("OPTIONS * RTSP/1.0", "RTSP"), None);
-        assert!(status_line("RTSP/1.0 20 OK", "RTSP").unwrap().is_err());
+        assert_eq!(
+            start_line("OPTIONS * RTSP/1.0", "RTSP"),
+            Ok(StartLine::Request("OPTIONS"))
+        );
+        assert!(start_line("RTSP/1.0 20 OK", "RTSP").is_err());
     }
 }

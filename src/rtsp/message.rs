@@ -1,6 +1,6 @@
 //! RTSP responses from bytes, on [`crate::textproto`]'s framing. No I/O.
 
-use crate::textproto::{self, starts_like, starts_like_request, Syntax};
+use crate::textproto::{self, starts_like, starts_like_request, StartLine, Syntax};
 
 pub use crate::textproto::Frame;
 
@@ -68,12 +68,13 @@ pub fn frame(buf: &[u8]) -> Frame {
 /// Parses one whole message that [`frame`] delimited.
 pub fn parse_message(msg: &[u8]) -> Result<Message, String> {
     let (head, body) = textproto::split(msg, &RTSP)?;
-    let (version, code, reason) = match textproto::status_line(&head.start_line, "RTSP") {
-        None => {
-            let method = head.start_line.split(' ').next().unwrap_or("").to_string();
-            return Ok(Message::Request(method));
-        }
-        Some(status) => status?,
+    let (version, code, reason) = match textproto::start_line(&head.start_line, "RTSP")? {
+        StartLine::Request(method) => return Ok(Message::Request(method.to_string())),
+        StartLine::Status {
+            version,
+            code,
+            reason,
+        } => (version, code, reason),
     };
     Ok(Message::Response(Response {
         version: version.to_ascii_uppercase(),

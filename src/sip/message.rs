@@ -11,7 +11,7 @@
 //! [`frame`] finds a whole message in a stream; [`parse_message`] reads one whole message
 //! (for UDP the datagram is the message).
 
-use crate::textproto::{self, starts_like, starts_like_request, Syntax};
+use crate::textproto::{self, starts_like, starts_like_request, StartLine, Syntax};
 
 pub use crate::textproto::Frame;
 
@@ -79,12 +79,9 @@ pub fn frame(buf: &[u8]) -> Frame {
 /// are refused.
 pub fn parse_message(msg: &[u8]) -> Result<Message, String> {
     let (head, _body) = textproto::split(msg, &SIP)?;
-    let (_, code, reason) = match textproto::status_line(&head.start_line, "SIP") {
-        None => {
-            let method = head.start_line.split(' ').next().unwrap_or("").to_string();
-            return Ok(Message::Request(method));
-        }
-        Some(status) => status?,
+    let (code, reason) = match textproto::start_line(&head.start_line, "SIP")? {
+        StartLine::Request(method) => return Ok(Message::Request(method.to_string())),
+        StartLine::Status { code, reason, .. } => (code, reason),
     };
     let branch = head.get("via").and_then(top_via_branch);
     let cseq = head.get("cseq").and_then(|v| {
@@ -122,6 +119,14 @@ mod tests {
     /// Kamailio 5.6's answer to OPTIONS, as captured on the wire.
     const KAMAILIO_200: &[u8] = b"SIP/2.0 200 Keepalive\r\nVia: SIP/2.0/UDP 127.0.0.1:41395;branch=z9hG4bKabc123;rport=41395;received=127.0.0.1\r\nFrom: <sip:check-sip@127.0.0.1>;tag=t1\r\nTo: <sip:127.0.0.1:25060>;tag=5497176f96ac98204aead303f19a0d17.d5f29c74\r\nCall-ID: cid1\r\nCSeq: 1 OPTIONS\r\nServer: kamailio (5.6.3 (x86_64/linux))\r\nContent-Length: 0\r\n\r\n";
 
+    /// The frame of a buffer holding exactly one whole message.
+    fn whole(msg: &[u8]) -> Frame {
+        Frame::Message {
+            start: 0,
+            end: msg.len(),
+        }
+    }
+
     fn response(bytes: &[u8]) -> Response {
         match parse_message(bytes) {
             Ok(Message::Response(r)) => r,
@@ -138,13 +143,7 @@ mod tests {
         assert_eq!(r.call_id.as_deref(), Some("cid1"));
         assert_eq!(r.cseq, Some((1, "OPTIONS".into())));
         assert_eq!(r.server.as_deref(), Some("kamailio (5.6.3 (x86_64/linux))"));
-        assert_eq!(
-            frame(KAMAILIO_200),
-            Frame::Message {
-                start: 0,
-                end: KAMAILIO_200.len()
-            }
-        );
+        assert_eq!(frame(KAMAILIO_200), whole(KAMAILIO_200));
     }
 
     #[test]
@@ -154,13 +153,7 @@ mod tests {
         assert_eq!(r.branch.as_deref(), Some("z9hG4bKx1"));
         assert_eq!(r.call_id.as_deref(), Some("abc@host"));
         assert_eq!(r.cseq, Some((7, "OPTIONS".into())));
-        assert_eq!(
-            frame(msg),
-            Frame::Message {
-                start: 0,
-                end: msg.len()
-            }
-        );
+        assert_eq!(frame(msg), whole(msg));
     }
 
     #[test]
@@ -278,13 +271,7 @@ mod tests {
     fn requests_from_the_server_are_recognised() {
         let msg = b"OPTIONS sip:check@127.0.0.1 SIP/2.0\r\nContent-Length: 0\r\n\r\n";
         assert_eq!(parse_message(msg), Ok(Message::Request("OPTIONS".into())));
-        assert_eq!(
-            frame(msg),
-            Frame::Message {
-                start: 0,
-                end: msg.len()
-            }
-        );
+        assert_eq!(frame(msg), whole(msg));
     }
 
     #[test]
