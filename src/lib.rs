@@ -22,6 +22,8 @@
 //! - [`accept`]: `--accept` status-code policies (SIP, RTSP).
 //! - [`tcp`]: the `check-tcp` probe.
 //! - [`sip`]: the `check-sip` probe: URI, request, response parsing, conversation.
+//! - [`state`]: ka-notify's state files, and the `--only-if-master` gate.
+//! - [`notify`]: `ka-notify`: events, ordering, actions, FIFO mode.
 //! - [`rtsp`]: the `check-rtsp` probe: URL, responses and SDP, authentication, conversation.
 
 pub mod accept;
@@ -32,11 +34,13 @@ pub mod escape;
 pub mod journal;
 pub mod logging;
 pub mod net;
+pub mod notify;
 pub mod outcome;
 pub mod report;
 pub mod rtsp;
 pub mod runner;
 pub mod sip;
+pub mod state;
 pub mod target;
 pub mod tcp;
 pub mod textproto;

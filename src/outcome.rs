@@ -62,6 +62,8 @@ pub enum Verdict {
     Healthy,
     /// The server did not: refused, silent, wrong answer, too slow.
     Unhealthy,
+    /// Not checked: `--only-if-master` and this node is not MASTER. Exits 0.
+    Skipped,
 }
 
 impl Verdict {
@@ -70,6 +72,7 @@ impl Verdict {
         match self {
             Verdict::Healthy => "healthy",
             Verdict::Unhealthy => "unhealthy",
+            Verdict::Skipped => "skipped",
         }
     }
 }
@@ -108,6 +111,17 @@ impl Outcome {
         Outcome {
             verdict: Verdict::Unhealthy,
             stage,
+            reason: reason.into(),
+            rtt: None,
+            details: Vec::new(),
+        }
+    }
+
+    /// A check that was not run, and why.
+    pub fn skipped(reason: impl Into<String>) -> Self {
+        Outcome {
+            verdict: Verdict::Skipped,
+            stage: Stage::Setup,
             reason: reason.into(),
             rtt: None,
             details: Vec::new(),

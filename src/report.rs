@@ -38,7 +38,7 @@ pub struct Report<'a> {
 /// The exit status for a result under a format. The only place that decides it.
 pub fn exit_code(result: &Result<Outcome, CheckError>, format: Format) -> u8 {
     match (result, format) {
-        (Ok(o), _) if o.verdict == Verdict::Healthy => 0,
+        (Ok(o), _) if matches!(o.verdict, Verdict::Healthy | Verdict::Skipped) => 0,
         (_, Format::Text | Format::Json) => 1,
         (Ok(_), Format::Nagios) => 2,
         (Err(_), Format::Nagios) => 3,
@@ -50,6 +50,7 @@ impl Report<'_> {
     pub fn status_word(&self) -> &'static str {
         match self.result {
             Ok(o) if o.verdict == Verdict::Healthy => "OK",
+            Ok(o) if o.verdict == Verdict::Skipped => "SKIPPED",
             Ok(_) => "CRITICAL",
             Err(_) => "UNKNOWN",
         }
@@ -74,7 +75,7 @@ impl Report<'_> {
     /// The reason as one line: for an unhealthy outcome prefixed with the stage that failed.
     pub fn reason(&self) -> String {
         let line = match self.result {
-            Ok(o) if o.verdict == Verdict::Healthy => o.reason.clone(),
+            Ok(o) if o.verdict != Verdict::Unhealthy => o.reason.clone(),
             Ok(o) => format!("{}: {}", o.stage, o.reason),
             Err(e) => e.to_string(),
         };
@@ -188,6 +189,13 @@ mod tests {
         assert_eq!(exit_code(&healthy, Format::Nagios), 0);
         assert_eq!(exit_code(&unhealthy, Format::Nagios), 2);
         assert_eq!(exit_code(&error, Format::Nagios), 3);
+        let skipped = Ok(Outcome::skipped("not MASTER"));
+        assert_eq!(exit_code(&skipped, Format::Text), 0);
+        assert_eq!(exit_code(&skipped, Format::Nagios), 0);
+        assert_eq!(
+            report(&skipped).text_line(),
+            "TCP SKIPPED - 127.0.0.1:22 not MASTER"
+        );
     }
 
     #[test]

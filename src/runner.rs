@@ -74,6 +74,20 @@ where
     let _ = FORMAT.set(common.format);
     logging::init(C::PROGRAM, common.log, common.verbose);
 
+    if let Some(name) = &common.only_if_master {
+        let skip = match crate::state::master_gate(&common.state_dir, name) {
+            crate::state::Gate::Run => None,
+            crate::state::Gate::Skip(why) => Some(why),
+            crate::state::Gate::Unknown(why) => {
+                tracing::warn!("--only-if-master {name}: {why}");
+                Some(why)
+            }
+        };
+        if let Some(why) = skip {
+            let result = Ok(Outcome::skipped(why));
+            return ExitCode::from(finish::<C>(&check.target(), &result, common.format));
+        }
+    }
     let deadline = Deadline::new(started, common.timeout);
     arm_watchdog::<C>(deadline, check.target().to_string(), common.format);
 
@@ -150,7 +164,7 @@ fn log_verdict(report: &Report<'_>, line: &str) {
         };
     }
     match report.result {
-        Ok(o) if o.verdict == Verdict::Healthy => verdict_event!(info),
+        Ok(o) if matches!(o.verdict, Verdict::Healthy | Verdict::Skipped) => verdict_event!(info),
         Ok(_) => verdict_event!(warn),
         Err(_) => verdict_event!(error),
     }

@@ -7,8 +7,10 @@
 pub mod check_rtsp;
 pub mod check_sip;
 pub mod check_tcp;
+pub mod ka_notify;
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
@@ -51,6 +53,16 @@ pub struct CommonArgs {
     /// Where log records go; auto = journald when not on a terminal and journald runs.
     #[arg(long, value_enum, value_name = "TARGET", default_value_t = LogTarget::Auto)]
     pub log: LogTarget,
+
+    /// Check only while ka-notify's state file says this node is MASTER for the VRRP
+    /// instance (or sync group) NAME; otherwise print SKIPPED and exit 0. A missing or
+    /// corrupt state file counts as not MASTER (logged as a warning).
+    #[arg(long, value_name = "NAME")]
+    pub only_if_master: Option<String>,
+
+    /// Where ka-notify keeps its state files (for --only-if-master).
+    #[arg(long, value_name = "DIR", default_value = crate::state::DEFAULT_STATE_DIR)]
+    pub state_dir: PathBuf,
 }
 
 /// Parses a `--timeout` value: a humantime duration ("800ms", "2s", "1s 500ms"), more than
