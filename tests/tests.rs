@@ -5,6 +5,7 @@
 //! - `check_tcp`: check-tcp's own behaviour.
 //! - `check_rtsp`: check-rtsp against GStreamer's RTSP server and a fault-injecting peer.
 //! - `check_sip`: check-sip against a real Kamailio and a fault-injecting SIP peer.
+//! - `ka_notify`: ka-notify's modes, ordering, atomicity, actions; --only-if-master.
 //! - `journald`: verdicts reach a journal socket with structured fields.
 
 mod support;
@@ -14,3 +15,4 @@ mod check_sip;
 mod check_tcp;
 mod contract;
 mod journald;
+mod ka_notify;

@@ -28,6 +28,8 @@ pub struct Finished {
     pub stderr: String,
     /// How long it ran.
     pub elapsed: Duration,
+    /// The timeout it was given.
+    pub limit: Duration,
 }
 
 impl Finished {
@@ -40,7 +42,10 @@ impl Finished {
     pub fn describe(&self) -> String {
         let took = crate::deadline::format_ms(self.elapsed);
         let mut text = match (self.timed_out, self.status) {
-            (true, _) => format!("timed out after {took}, killed"),
+            (true, _) => format!(
+                "timed out after {}, killed",
+                crate::deadline::format_ms(self.limit)
+            ),
             (false, Some(s)) => match (s.code(), s.signal()) {
                 (Some(code), _) => format!("exit {code} in {took}"),
                 (None, Some(sig)) => format!("killed by signal {sig} after {took}"),
@@ -67,6 +72,7 @@ pub fn run(argv: &[String], timeout: Duration) -> Finished {
             timed_out: false,
             stderr: "empty command".into(),
             elapsed: Duration::ZERO,
+            limit: timeout,
         };
     };
     let spawned = Command::new(program)
@@ -84,6 +90,7 @@ pub fn run(argv: &[String], timeout: Duration) -> Finished {
                 timed_out: false,
                 stderr: format!("{program}: {e}"),
                 elapsed: started.elapsed(),
+                limit: timeout,
             }
         }
     };
@@ -135,6 +142,7 @@ pub fn run(argv: &[String], timeout: Duration) -> Finished {
         timed_out,
         stderr,
         elapsed: started.elapsed(),
+        limit: timeout,
     }
 }
 

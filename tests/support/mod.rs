@@ -15,6 +15,7 @@ pub fn bin(name: &str) -> &'static str {
         "check-tcp" => env!("CARGO_BIN_EXE_check-tcp"),
         "check-sip" => env!("CARGO_BIN_EXE_check-sip"),
         "check-rtsp" => env!("CARGO_BIN_EXE_check-rtsp"),
+        "ka-notify" => env!("CARGO_BIN_EXE_ka-notify"),
         other => panic!("no binary {other}"),
     }
 }
