@@ -6,6 +6,7 @@
 //! - `check_rtsp`: check-rtsp against GStreamer's RTSP server and a fault-injecting peer.
 //! - `check_sip`: check-sip against a real Kamailio and a fault-injecting SIP peer.
 //! - `ka_notify`: ka-notify's modes, ordering, atomicity, actions; --only-if-master.
+//! - `keepalived_e2e`: real keepalived in network namespaces, failover and nopreempt.
 //! - `journald`: verdicts reach a journal socket with structured fields.
 
 mod support;
@@ -16,3 +17,4 @@ mod check_tcp;
 mod contract;
 mod journald;
 mod ka_notify;
+mod keepalived_e2e;
