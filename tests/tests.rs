@@ -7,6 +7,7 @@
 //! - `check_sip`: check-sip against a real Kamailio and a fault-injecting SIP peer.
 //! - `ka_notify`: ka-notify's modes, ordering, atomicity, actions; --only-if-master.
 //! - `keepalived_e2e`: real keepalived in network namespaces, failover and nopreempt.
+//! - `contrib`: the example keepalived configurations pass `keepalived -t`.
 //! - `journald`: verdicts reach a journal socket with structured fields.
 
 mod support;
@@ -15,6 +16,7 @@ mod check_rtsp;
 mod check_sip;
 mod check_tcp;
 mod contract;
+mod contrib;
 mod journald;
 mod ka_notify;
 mod keepalived_e2e;
