@@ -93,8 +93,24 @@ impl Visit for EntryVisitor<'_> {
     }
 }
 
+/// Fields the journal gives a meaning of its own; an event field of the same name would
+/// silently change it (a `priority` field would overwrite the syslog level).
+const RESERVED: [&str; 10] = [
+    "MESSAGE",
+    "MESSAGE_ID",
+    "PRIORITY",
+    "SYSLOG_IDENTIFIER",
+    "SYSLOG_FACILITY",
+    "SYSLOG_PID",
+    "CODE_FILE",
+    "CODE_LINE",
+    "CODE_FUNC",
+    "ERRNO",
+];
+
 /// journald accepts field names of upper-case letters, digits and `_`, not starting with
-/// `_` (reserved for trusted fields) or a digit.
+/// `_` (reserved for trusted fields) or a digit. Event fields that would shadow a journal
+/// field get an `F_` prefix.
 fn field_name(field: &Field) -> String {
     if field.name() == "message" {
         return "MESSAGE".into();
@@ -113,6 +129,9 @@ fn field_name(field: &Field) -> String {
     }
     if name.is_empty() {
         name.push_str("FIELD");
+    }
+    if RESERVED.contains(&name.as_str()) {
+        name.insert_str(0, "F_");
     }
     name
 }
@@ -144,6 +163,33 @@ mod tests {
         want.extend_from_slice(&3u64.to_le_bytes());
         want.extend_from_slice(b"a\nb\n");
         assert_eq!(e, want);
+    }
+
+    #[test]
+    fn event_fields_cannot_shadow_journal_fields() {
+        struct Probe;
+        impl Visit for Probe {
+            fn record_debug(&mut self, field: &Field, _: &dyn fmt::Debug) {
+                let want = match field.name() {
+                    "message" => "MESSAGE",
+                    "priority" => "F_PRIORITY",
+                    "check.name" => "CHECK_NAME",
+                    _ => "STAGE",
+                };
+                assert_eq!(field_name(field), want);
+            }
+        }
+        struct Collect;
+        impl<S: Subscriber> Layer<S> for Collect {
+            fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+                event.record(&mut Probe);
+            }
+        }
+        use tracing_subscriber::layer::SubscriberExt;
+        let subscriber = tracing_subscriber::Registry::default().with(Collect);
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(priority = 100, check.name = "x", stage = "done", "hello");
+        });
     }
 
     #[test]

@@ -49,7 +49,9 @@ fn every_example_config_passes_keepalived_t() {
     let tmp = std::env::temp_dir().join(format!("kc-contrib-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).expect("tmp");
     let mut failures = Vec::new();
-    if run(&["-n", &netns, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0peer"]) {
+    if run(&[
+        "-n", &netns, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0peer",
+    ]) {
         for conf in &found {
             let text = std::fs::read_to_string(conf).expect("read config");
             let local = tmp.join(conf.file_name().expect("name"));

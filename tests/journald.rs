@@ -30,7 +30,16 @@ impl FakeJournal {
     /// Runs check-tcp as keepalived would (stdio on /dev/null, no --log option) with this
     /// socket as its journal.
     fn run_like_keepalived(&self, args: &[&str]) -> std::process::ExitStatus {
-        command("check-tcp")
+        self.run_program_like_keepalived("check-tcp", args)
+    }
+
+    /// As [`Self::run_like_keepalived`], for any of our programs.
+    fn run_program_like_keepalived(
+        &self,
+        program: &str,
+        args: &[&str],
+    ) -> std::process::ExitStatus {
+        command(program)
             .args(args)
             .env("KEEPALIVED_CHECKS_JOURNAL_SOCKET", &self.path)
             .stdin(Stdio::null())
@@ -168,4 +177,42 @@ fn a_journal_that_never_reads_cannot_delay_the_check() {
         "{r:#?}"
     );
     assert_ended_by(&r, Duration::from_millis(500));
+}
+
+#[test]
+fn ka_notify_logs_each_event_and_action_with_fields() {
+    let journal = FakeJournal::bind("ka-notify");
+    let state_dir = journal.path.with_file_name("state");
+    let sd = state_dir.to_string_lossy().into_owned();
+    let status = journal.run_program_like_keepalived(
+        "ka-notify",
+        &[
+            "--state-dir",
+            &sd,
+            "--on-master",
+            "/bin/true",
+            "INSTANCE",
+            "VI_1",
+            "MASTER",
+            "100",
+        ],
+    );
+    assert_eq!(status.code(), Some(0));
+    let action = journal.entry();
+    assert_eq!(action["SYSLOG_IDENTIFIER"], "ka-notify");
+    assert_eq!(action["ACTION"], "hook /bin/true");
+    assert_eq!(action["RESULT"], "ok");
+    let event = journal.entry();
+    assert_eq!(event["EVENT_TYPE"], "INSTANCE");
+    assert_eq!(event["NAME"], "VI_1");
+    assert_eq!(event["STATE"], "MASTER");
+    assert_eq!(
+        event["PRIORITY"], "6",
+        "the journal's PRIORITY is the syslog level"
+    );
+    assert_eq!(event["RESULT"], "ok");
+    assert!(
+        event["MESSAGE"].starts_with("INSTANCE VI_1 -> MASTER (priority 100): recorded"),
+        "{event:?}"
+    );
 }

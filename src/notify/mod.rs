@@ -119,7 +119,7 @@ pub fn handle(event: &Event, opts: &NotifyOptions) -> Handled {
             event_type = event.kind.as_str(),
             name = event.name.as_str(),
             state = event.state.as_str(),
-            priority = event.priority,
+            vrrp_priority = event.priority,
             result,
             "{summary}"
         );
@@ -128,7 +128,7 @@ pub fn handle(event: &Event, opts: &NotifyOptions) -> Handled {
             event_type = event.kind.as_str(),
             name = event.name.as_str(),
             state = event.state.as_str(),
-            priority = event.priority,
+            vrrp_priority = event.priority,
             result,
             "{summary}"
         );
