@@ -370,13 +370,9 @@ fn fifo_mode_handles_1000_lines_in_order_and_ends_on_eof() {
     }
 }
 
-#[test]
-fn fifo_mode_ends_cleanly_on_sigterm() {
-    let s = Scratch::new("fifo-term");
-    let fifo = s.path("notify.fifo");
-    mkfifo(&fifo);
-    // SIGTERM before any writer opened the FIFO (keepalived starts the script first).
-    let child = command("ka-notify")
+/// `ka-notify fifo` on `fifo`, recording into `s`'s state directory.
+fn fifo_reader(s: &Scratch, fifo: &Path) -> std::process::Child {
+    command("ka-notify")
         .args([
             "fifo",
             "--state-dir",
@@ -385,7 +381,16 @@ fn fifo_mode_ends_cleanly_on_sigterm() {
         ])
         .stdout(Stdio::null())
         .spawn()
-        .expect("spawn");
+        .expect("spawn")
+}
+
+#[test]
+fn fifo_mode_ends_cleanly_on_sigterm() {
+    let s = Scratch::new("fifo-term");
+    let fifo = s.path("notify.fifo");
+    mkfifo(&fifo);
+    // SIGTERM before any writer opened the FIFO (keepalived starts the script first).
+    let child = fifo_reader(&s, &fifo);
     std::thread::sleep(Duration::from_millis(200));
     // SAFETY: signalling the child this test started.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
@@ -395,16 +400,7 @@ fn fifo_mode_ends_cleanly_on_sigterm() {
     );
 
     // SIGTERM while reading, the writer still open.
-    let child = command("ka-notify")
-        .args([
-            "fifo",
-            "--state-dir",
-            &s.state_dir(),
-            &fifo.to_string_lossy(),
-        ])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let child = fifo_reader(&s, &fifo);
     let mut w = fs::OpenOptions::new()
         .write(true)
         .open(&fifo)

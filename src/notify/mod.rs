@@ -28,6 +28,17 @@ use crate::logging;
 use crate::state::{self, Kind, StateRecord, VrrpState};
 use event::Event;
 
+/// Logs at info when `ok`, at error otherwise (tracing levels must be constants).
+macro_rules! log_result {
+    ($ok:expr, $($field:tt)+) => {
+        if $ok {
+            info!($($field)+)
+        } else {
+            error!($($field)+)
+        }
+    };
+}
+
 /// What handling one event came to.
 #[derive(Debug)]
 pub struct Handled {
@@ -94,45 +105,28 @@ pub fn handle(event: &Event, opts: &NotifyOptions) -> Handled {
                 Err(why) => format!("FAILED: {why}"),
             };
             let line = format!("{what}: {outcome}");
-            if result.is_ok() {
-                info!(
-                    name = event.name.as_str(),
-                    action = what.as_str(),
-                    result = "ok",
-                    "{line}"
-                );
-            } else {
-                error!(
-                    name = event.name.as_str(),
-                    action = what.as_str(),
-                    result = "failed",
-                    "{line}"
-                );
-            }
+            let result = if result.is_ok() { "ok" } else { "failed" };
+            log_result!(
+                result == "ok",
+                name = event.name.as_str(),
+                action = what.as_str(),
+                result,
+                "{line}"
+            );
             done.push(line);
         }
     }
     let summary = format!("{}: {}", event.describe(), done.join("; "));
     let result = if ok { "ok" } else { "failed" };
-    if ok {
-        info!(
-            event_type = event.kind.as_str(),
-            name = event.name.as_str(),
-            state = event.state.as_str(),
-            vrrp_priority = event.priority,
-            result,
-            "{summary}"
-        );
-    } else {
-        error!(
-            event_type = event.kind.as_str(),
-            name = event.name.as_str(),
-            state = event.state.as_str(),
-            vrrp_priority = event.priority,
-            result,
-            "{summary}"
-        );
-    }
+    log_result!(
+        ok,
+        event_type = event.kind.as_str(),
+        name = event.name.as_str(),
+        state = event.state.as_str(),
+        vrrp_priority = event.priority,
+        result,
+        "{summary}"
+    );
     append_history(opts, event, result);
     Handled { summary, ok }
 }
