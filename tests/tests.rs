@@ -8,6 +8,7 @@
 //! - `ka_notify`: ka-notify's modes, ordering, atomicity, actions; --only-if-master.
 //! - `keepalived_e2e`: real keepalived in network namespaces, failover and nopreempt.
 //! - `contrib`: the example keepalived configurations pass `keepalived -t`.
+//! - `docs`: man pages and completions match the clap definitions.
 //! - `journald`: verdicts reach a journal socket with structured fields.
 
 mod support;
@@ -17,6 +18,7 @@ mod check_sip;
 mod check_tcp;
 mod contract;
 mod contrib;
+mod docs;
 mod journald;
 mod ka_notify;
 mod keepalived_e2e;

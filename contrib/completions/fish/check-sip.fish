@@ -1,0 +1,19 @@
+complete -c check-sip -l transport -d 'Transport to use, overriding the URI\'s ;transport= (default udp)' -r -f -a "udp\t'UDP, with RFC 3261 Timer A retransmissions'
+tcp\t'TCP, framed by Content-Length'"
+complete -c check-sip -l user -d 'Put this user part in the Request-URI (sip:NAME@HOST)' -r
+complete -c check-sip -l accept -d 'Status codes that count as healthy: codes and classes (200,404,4xx) or "any" (any final response means the SIP stack is alive)' -r
+complete -c check-sip -l t1 -d 'UDP retransmission timer T1: resend after T1, then 2*T1, 4*T1... within the deadline' -r
+complete -c check-sip -s t -l timeout -d 'Hard end-to-end deadline over resolve, connect, send and receive (e.g. 800ms, 2s). The process exits by then whatever the server does' -r
+complete -c check-sip -l source -d 'Local address to connect from (LVS and VIP-on-loopback setups)' -r
+complete -c check-sip -l format -d 'Output: one text line, one JSON object, or the text line with Nagios exit statuses' -r -f -a "text\t'One monitoring-plugins style line; exit 0 healthy, 1 otherwise'
+json\t'One JSON object on one line; exit 0 healthy, 1 otherwise'
+nagios\t'The text line with Nagios/Icinga exit statuses: 0 OK, 2 CRITICAL, 3 UNKNOWN'"
+complete -c check-sip -l log -d 'Where log records go; auto = journald when not on a terminal and journald runs' -r -f -a "auto\t'journald when stderr is not a terminal and the journal socket exists, else stderr; on a terminal without -v, nothing beyond the status line'
+journald\t'The journal (native protocol), falling back to stderr if its socket is missing'
+stderr\t'Standard error'
+none\t'No log records at all'"
+complete -c check-sip -l only-if-master -d 'Check only while ka-notify\'s state file says this node is MASTER for the VRRP instance (or sync group) NAME; otherwise print SKIPPED and exit 0. A missing or corrupt state file counts as not MASTER (logged as a warning)' -r
+complete -c check-sip -l state-dir -d 'Where ka-notify keeps its state files (for --only-if-master)' -r -F
+complete -c check-sip -s v -l verbose -d 'More log detail: -v shows each stage, -vv the bytes on the wire'
+complete -c check-sip -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c check-sip -s V -l version -d 'Print version'

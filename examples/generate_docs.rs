@@ -1,0 +1,62 @@
+//! Writes the man pages and shell completions from the same clap definitions the programs
+//! parse with, so they cannot drift from `--help`:
+//!
+//!     cargo run --example generate_docs -- .      # regenerate man/ and contrib/completions/
+//!
+//! Writes `DIR/man/PROGRAM.1` and `DIR/contrib/completions/{bash,zsh,fish}/...`. The
+//! hand-written `man/keepalived-checks.7` is not touched. `tests/docs.rs` runs this into a
+//! scratch directory and fails when the committed files differ.
+
+use std::fs;
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap_complete::Shell;
+use keepalived_checks::cli;
+
+fn main() -> ExitCode {
+    let Some(out) = std::env::args_os().nth(1) else {
+        eprintln!("usage: generate_docs DIR");
+        return ExitCode::from(1);
+    };
+    match generate(Path::new(&out)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("generate_docs: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn generate(out: &Path) -> std::io::Result<()> {
+    let programs = [
+        cli::check_tcp::command(),
+        cli::check_sip::command(),
+        cli::check_rtsp::command(),
+        cli::ka_notify::command(),
+    ];
+    let man = out.join("man");
+    fs::create_dir_all(&man)?;
+    for cmd in &programs {
+        let name = cmd.get_name().to_string();
+        let mut page = Vec::new();
+        clap_mangen::Man::new(cmd.clone())
+            .section("1")
+            .manual("keepalived-checks")
+            .source(format!("keepalived-checks {}", env!("CARGO_PKG_VERSION")))
+            .render(&mut page)?;
+        fs::write(man.join(format!("{name}.1")), page)?;
+        for (shell, dir, file) in [
+            (Shell::Bash, "bash", name.clone()),
+            (Shell::Zsh, "zsh", format!("_{name}")),
+            (Shell::Fish, "fish", format!("{name}.fish")),
+        ] {
+            let dir = out.join("contrib/completions").join(dir);
+            fs::create_dir_all(&dir)?;
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd.clone(), name.clone(), &mut script);
+            fs::write(dir.join(file), script)?;
+        }
+    }
+    Ok(())
+}
