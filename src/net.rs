@@ -24,12 +24,16 @@ use crate::{Deadline, Outcome, Stage};
 /// How many bytes of a server's reply a status line or log record shows.
 pub const SHOWN_BYTES: usize = 96;
 
+/// How many bytes of each read or write `-vv` shows.
+const TRACED_BYTES: usize = 4096;
+
 /// What a running probe has reached; read when the probe is cut short.
 #[derive(Debug)]
 pub struct Progress {
     stage: Cell<Stage>,
     waiting_for: RefCell<String>,
     received: Cell<usize>,
+    peer: Cell<Option<SocketAddr>>,
 }
 
 impl Default for Progress {
@@ -38,6 +42,7 @@ impl Default for Progress {
             stage: Cell::new(Stage::Setup),
             waiting_for: RefCell::new(String::new()),
             received: Cell::new(0),
+            peer: Cell::new(None),
         }
     }
 }
@@ -59,6 +64,22 @@ impl Progress {
     /// The stage running now.
     pub fn stage(&self) -> Stage {
         self.stage.get()
+    }
+
+    /// Records the address the probe is talking to, once connected.
+    pub fn connected_to(&self, peer: SocketAddr) {
+        self.peer.set(Some(peer));
+    }
+
+    /// Adds the `peer` detail to an outcome that does not carry one yet: every outcome
+    /// reached after connecting, timeouts and signals included, names the address.
+    pub fn with_peer(&self, outcome: Outcome) -> Outcome {
+        match self.peer.get() {
+            Some(peer) if !outcome.details.iter().any(|(k, _)| *k == "peer") => {
+                outcome.with_detail("peer", peer.to_string())
+            }
+            _ => outcome,
+        }
     }
 
     /// Counts bytes received so far, for the timeout message.
@@ -208,6 +229,7 @@ pub async fn connect_tcp(addrs: &[SocketAddr], ctx: &ProbeContext) -> Result<Con
             Ok(Ok(stream)) => {
                 let connect_time = attempt.elapsed();
                 debug!("connected to {addr} in {}", format_ms(connect_time));
+                ctx.progress.connected_to(*addr);
                 return Ok(Connected {
                     stream,
                     peer: *addr,
@@ -275,7 +297,11 @@ pub async fn send_logged_as<W: AsyncWrite + Unpin>(
 ) -> Result<(), Outcome> {
     ctx.progress
         .enter(Stage::Send, format!("sending {} bytes", bytes.len()));
-    trace!("sent {} bytes: \"{}\"", bytes.len(), printable(shown, 4096));
+    trace!(
+        "sent {} bytes: \"{}\"",
+        bytes.len(),
+        printable(shown, TRACED_BYTES)
+    );
     writer
         .write_all(bytes)
         .await
@@ -314,7 +340,10 @@ pub async fn read_some<R: AsyncRead + Unpin>(
         .await
         .map_err(|e| Outcome::unhealthy(Stage::Receive, describe_io(&e)))?;
     if n > 0 {
-        trace!("received {n} bytes: \"{}\"", printable(&chunk[..n], 4096));
+        trace!(
+            "received {n} bytes: \"{}\"",
+            printable(&chunk[..n], TRACED_BYTES)
+        );
         ctx.progress.add_received(n);
         buf.extend_from_slice(&chunk[..n]);
     }
@@ -410,6 +439,7 @@ pub async fn connect_udp(addr: SocketAddr, ctx: &ProbeContext) -> Result<UdpSock
         .connect(addr)
         .await
         .map_err(|e| Outcome::unhealthy(Stage::Connect, describe_io(&e)))?;
+    ctx.progress.connected_to(addr);
     Ok(socket)
 }
 
@@ -425,7 +455,11 @@ pub fn describe_datagram_io(e: &io::Error) -> String {
 
 /// Sends one datagram on a connected UDP socket.
 pub async fn send_datagram(socket: &UdpSocket, bytes: &[u8]) -> Result<(), Outcome> {
-    trace!("sent {} bytes: \"{}\"", bytes.len(), printable(bytes, 4096));
+    trace!(
+        "sent {} bytes: \"{}\"",
+        bytes.len(),
+        printable(bytes, TRACED_BYTES)
+    );
     socket
         .send(bytes)
         .await
@@ -443,7 +477,10 @@ pub async fn recv_datagram(
         .recv(buf)
         .await
         .map_err(|e| Outcome::unhealthy(Stage::Receive, describe_datagram_io(&e)))?;
-    trace!("received {n} bytes: \"{}\"", printable(&buf[..n], 4096));
+    trace!(
+        "received {n} bytes: \"{}\"",
+        printable(&buf[..n], TRACED_BYTES)
+    );
     ctx.progress.add_received(n);
     Ok(n)
 }
@@ -482,6 +519,17 @@ mod tests {
         l.local_addr().unwrap()
     }
 
+    #[test]
+    fn peer_is_added_once_and_only_after_connecting() {
+        let p = Progress::default();
+        let before = p.with_peer(Outcome::unhealthy(Stage::Connect, "refused"));
+        assert!(before.details.is_empty());
+        p.connected_to("127.0.0.1:22".parse().unwrap());
+        let after = p.with_peer(Outcome::unhealthy(Stage::Receive, "timed out"));
+        assert_eq!(after.details, vec![("peer", "127.0.0.1:22".to_string())]);
+        assert_eq!(p.with_peer(after.clone()).details.len(), 1);
+    }
+
     #[tokio::test(flavor = "current_thread")]
     async fn connect_tries_each_address_in_turn() {
         let live = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -490,6 +538,7 @@ mod tests {
         let ctx = ctx(Duration::from_secs(2));
         let conn = connect_tcp(&[dead, live_addr], &ctx).await.unwrap();
         assert_eq!(conn.peer, live_addr);
+        assert_eq!(ctx.progress.peer.get(), Some(live_addr));
     }
 
     #[tokio::test(flavor = "current_thread")]

@@ -123,6 +123,7 @@ async fn supervise<C: Check>(check: &C, ctx: &ProbeContext) -> Result<Outcome, C
         }
         result = check.probe(ctx) => result,
     }
+    .map(|outcome| ctx.progress.with_peer(outcome))
 }
 
 /// Prints the status line, logs the verdict and returns the exit status.

@@ -38,19 +38,14 @@ async fn probe(target: &Target, args: &CheckTcp, ctx: &ProbeContext) -> Result<O
         Host::Name(_) => format!(" to {}", conn.peer),
         Host::Ip(_) => String::new(),
     };
-    let peer = conn.peer.to_string();
-
     if let Some(send) = &args.send {
-        net::send(&mut conn.stream, &send.0, ctx)
-            .await
-            .map_err(|o| o.with_detail("peer", &peer))?;
+        net::send(&mut conn.stream, &send.0, ctx).await?;
     }
     let Some(expect) = &args.expect else {
         return Ok(Outcome::healthy(
             format!("connected{to} in {}", format_ms(conn.connect_time)),
             conn.connect_time,
-        )
-        .with_detail("peer", peer));
+        ));
     };
 
     let want = &expect.0;
@@ -62,8 +57,7 @@ async fn probe(target: &Target, args: &CheckTcp, ctx: &ProbeContext) -> Result<O
     let end = net::read_until(&mut conn.stream, &mut reply, max, ctx, |buf| {
         contains(buf, want)
     })
-    .await
-    .map_err(|o| o.with_detail("peer", &peer))?;
+    .await?;
     let rtt = conn.started.elapsed();
     let got = printable(&reply, SHOWN_BYTES);
     let outcome = match end {
@@ -87,7 +81,7 @@ async fn probe(target: &Target, args: &CheckTcp, ctx: &ProbeContext) -> Result<O
             format!("expected \"{shown_want}\" not in the first {max} bytes: \"{got}\""),
         ),
     };
-    Ok(outcome.with_detail("peer", peer))
+    Ok(outcome)
 }
 
 /// Whether `needle` occurs in `haystack`.

@@ -89,6 +89,21 @@ fn silent_listener_times_out_at_the_deadline_while_expecting() {
         &["receive: timed out after 300.0 ms while waiting for \"SSH\""],
     );
     assert_ended_by(&r, Duration::from_millis(300));
+    // A timed-out probe still names the address it was talking to.
+    let r = run(
+        "check-tcp",
+        &[
+            &peer.to_string(),
+            "-e",
+            "SSH",
+            "-t",
+            "300ms",
+            "--format",
+            "json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(r.line()).expect("json");
+    assert_eq!(v["details"]["peer"], peer.to_string());
 }
 
 #[test]

@@ -84,7 +84,6 @@ impl CheckRtsp {
     ) -> Result<Outcome, Outcome> {
         let addrs = net::resolve(&url.target, ctx).await?;
         let conn = net::connect_tcp(&addrs, ctx).await?;
-        let peer = conn.peer.to_string();
         let mut session = Session {
             stream: conn.stream,
             buf: Vec::new(),
@@ -96,11 +95,8 @@ impl CheckRtsp {
             sent_credentials: false,
         };
         let started = Instant::now();
-        let outcome = self.verdict(&mut session, started, ctx).await;
-        // Dropping the session closes the connection now; the server never would.
-        outcome
-            .map_err(|o| o.with_detail("peer", &peer))
-            .map(|o| o.with_detail("peer", &peer))
+        // Dropping the session on return closes the connection; the server never would.
+        self.verdict(&mut session, started, ctx).await
     }
 
     async fn verdict(

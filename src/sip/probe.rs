@@ -93,9 +93,7 @@ impl Transaction<'_> {
         let mut buf = vec![0u8; MAX_HEADER_BYTES + MAX_BODY_BYTES];
         loop {
             if Instant::now() >= next_send {
-                net::send_datagram(&socket, &request)
-                    .await
-                    .map_err(|o| o.with_detail("peer", peer.to_string()))?;
+                net::send_datagram(&socket, &request).await?;
                 self.sent += 1;
                 if self.sent > 1 {
                     debug!(
@@ -110,9 +108,8 @@ impl Transaction<'_> {
             }
             tokio::select! {
                 received = net::recv_datagram(&socket, &mut buf, ctx) => {
-                    let n = received.map_err(|o| o.with_detail("peer", peer.to_string()))?;
-                    if let Some(resp) = self.consider(&buf[..n], ctx)? {
-                        return Ok(self.verdict(&resp, started.elapsed(), peer.to_string()));
+                    if let Some(resp) = self.consider(&buf[..received?], ctx)? {
+                        return Ok(self.verdict(&resp, started.elapsed()));
                     }
                     if self.provisional.is_some() {
                         // Proceeding: the server has the request; retransmit at T2 only.
@@ -128,16 +125,13 @@ impl Transaction<'_> {
     async fn over_tcp(&mut self, target: &Target, ctx: &ProbeContext) -> Result<Outcome, Outcome> {
         let addrs = net::resolve(target, ctx).await?;
         let mut conn = net::connect_tcp(&addrs, ctx).await?;
-        let peer = conn.peer.to_string();
         let local = conn
             .stream
             .local_addr()
             .map_err(|e| Outcome::unhealthy(Stage::Connect, net::describe_io(&e)))?;
         let request = options(&self.request_uri, Transport::Tcp, local, &self.ids);
         let started = Instant::now();
-        net::send(&mut conn.stream, &request, ctx)
-            .await
-            .map_err(|o| o.with_detail("peer", &peer))?;
+        net::send(&mut conn.stream, &request, ctx).await?;
         self.sent = 1;
         self.enter_waiting(ctx);
         let mut buf = Vec::new();
@@ -145,14 +139,14 @@ impl Transaction<'_> {
         let max = MAX_HEADER_BYTES + MAX_BODY_BYTES + 8192;
         loop {
             let next = net::next_message(&mut conn.stream, &mut buf, max, frame, ctx).await;
-            let Some((start, end)) = next.map_err(|o| o.with_detail("peer", &peer))? else {
+            let Some((start, end)) = next? else {
                 let reason = format!("connection closed without a final response{}", self.seen());
-                return Err(Outcome::unhealthy(Stage::Receive, reason).with_detail("peer", &peer));
+                return Err(Outcome::unhealthy(Stage::Receive, reason));
             };
             let found = self.consider(&buf[start..end], ctx);
             buf.drain(..end);
-            if let Some(resp) = found.map_err(|o| o.with_detail("peer", &peer))? {
-                return Ok(self.verdict(&resp, started.elapsed(), peer));
+            if let Some(resp) = found? {
+                return Ok(self.verdict(&resp, started.elapsed()));
             }
         }
     }
@@ -191,7 +185,7 @@ impl Transaction<'_> {
         )
     }
 
-    fn verdict(&self, resp: &Response, rtt: Duration, peer: String) -> Outcome {
+    fn verdict(&self, resp: &Response, rtt: Duration) -> Outcome {
         let status = status_text(resp);
         let accept = &self.check.accept;
         let outcome = if accept.accepts(resp.code) {
@@ -209,7 +203,6 @@ impl Transaction<'_> {
             Outcome::unhealthy(Stage::Match, reason).with_rtt(rtt)
         };
         let mut outcome = outcome
-            .with_detail("peer", peer)
             .with_detail("code", resp.code.to_string())
             .with_detail("reason_phrase", &resp.reason)
             .with_detail("sent", self.sent.to_string());
