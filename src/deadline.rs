@@ -31,11 +31,6 @@ impl Deadline {
         self.end
     }
 
-    /// When the check started.
-    pub fn start(&self) -> Instant {
-        self.start
-    }
-
     /// The whole budget, start to end.
     pub fn budget(&self) -> Duration {
         self.end.saturating_duration_since(self.start)
@@ -46,19 +41,9 @@ impl Deadline {
         self.end.saturating_duration_since(now)
     }
 
-    /// Time left now.
-    pub fn remaining(&self) -> Duration {
-        self.remaining_at(Instant::now())
-    }
-
     /// Time spent since the start.
     pub fn elapsed(&self) -> Duration {
         self.start.elapsed()
-    }
-
-    /// Whether the deadline has passed at `now`.
-    pub fn expired_at(&self, now: Instant) -> bool {
-        now >= self.end
     }
 
     /// A fair share of what is left for one of `attempts_left` further attempts (each
@@ -70,11 +55,6 @@ impl Deadline {
             Ok(n) => left / n,
             Err(_) => left,
         }
-    }
-
-    /// Runs `fut` until it completes or the deadline passes (`None`).
-    pub async fn run<F: std::future::Future>(&self, fut: F) -> Option<F::Output> {
-        tokio::time::timeout_at(self.end.into(), fut).await.ok()
     }
 }
 
@@ -109,8 +89,6 @@ mod tests {
             d.remaining_at(start + Duration::from_secs(5)),
             Duration::ZERO
         );
-        assert!(!d.expired_at(start + Duration::from_millis(799)));
-        assert!(d.expired_at(start + Duration::from_millis(800)));
     }
 
     #[test]
@@ -129,16 +107,6 @@ mod tests {
     fn huge_budget_does_not_panic() {
         let d = Deadline::new(Instant::now(), Duration::MAX);
         assert!(d.budget() > Duration::from_secs(86_400));
-    }
-
-    #[tokio::test(flavor = "current_thread")]
-    async fn run_gives_up_at_the_deadline() {
-        let d = Deadline::new(Instant::now(), Duration::from_millis(50));
-        let never = std::future::pending::<()>();
-        assert_eq!(d.run(never).await, None);
-        let quick = async { 7 };
-        let d = Deadline::new(Instant::now(), Duration::from_millis(50));
-        assert_eq!(d.run(quick).await, Some(7));
     }
 
     #[test]

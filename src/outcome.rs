@@ -139,11 +139,6 @@ impl Outcome {
         self.rtt = Some(rtt);
         self
     }
-
-    /// Whether the verdict is healthy.
-    pub fn is_healthy(&self) -> bool {
-        self.verdict == Verdict::Healthy
-    }
 }
 
 #[cfg(test)]
@@ -153,13 +148,13 @@ mod tests {
     #[test]
     fn constructors_set_verdict_and_stage() {
         let ok = Outcome::healthy("connected", Duration::from_millis(1));
-        assert!(ok.is_healthy());
+        assert_eq!(ok.verdict, Verdict::Healthy);
         assert_eq!(ok.stage, Stage::Done);
         assert_eq!(ok.rtt, Some(Duration::from_millis(1)));
 
         let bad = Outcome::unhealthy(Stage::Connect, "connection refused")
             .with_detail("peer", "127.0.0.1:9");
-        assert!(!bad.is_healthy());
+        assert_eq!(bad.verdict, Verdict::Unhealthy);
         assert_eq!(bad.stage.as_str(), "connect");
         assert_eq!(bad.rtt, None);
         assert_eq!(bad.details, vec![("peer", "127.0.0.1:9".to_string())]);

@@ -7,7 +7,6 @@
 //! rather than 101 (which `misc_dynamic` would read as "up").
 
 use std::borrow::Cow;
-use std::ffi::OsString;
 use std::future::Future;
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -20,6 +19,7 @@ use crate::cli::CommonArgs;
 use crate::logging;
 use crate::net::ProbeContext;
 use crate::report::{self, Format, Report};
+use crate::state::{master_gate, Gate};
 use crate::{CheckError, Deadline, Outcome, Verdict};
 
 /// How long after the deadline the watchdog ends the process if the runtime has not.
@@ -52,44 +52,35 @@ static FORMAT: OnceLock<Format> = OnceLock::new();
 
 /// Runs check `C` as a whole process, with the process's arguments.
 pub fn main<C: Check>() -> ExitCode {
-    run::<C, _, _>(std::env::args_os())
-}
-
-/// Runs check `C` with `args` (the first being the program name).
-pub fn run<C, I, T>(args: I) -> ExitCode
-where
-    C: Check,
-    I: IntoIterator<Item = T>,
-    T: Into<OsString> + Clone,
-{
     // The deadline counts from here: keepalived's timeout counts from the fork.
     let started = Instant::now();
     install_panic_hook::<C>();
 
-    let check = match C::try_parse_from(args) {
+    let check = match C::try_parse() {
         Ok(check) => check,
         Err(e) => return usage_error::<C>(e),
     };
     let common = check.common().clone();
+    let target = check.target().into_owned();
     let _ = FORMAT.set(common.format);
     logging::init(C::PROGRAM, common.log, common.verbose);
 
     if let Some(name) = &common.only_if_master {
-        let skip = match crate::state::master_gate(&common.state_dir, name) {
-            crate::state::Gate::Run => None,
-            crate::state::Gate::Skip(why) => Some(why),
-            crate::state::Gate::Unknown(why) => {
+        let skip = match master_gate(&common.state_dir, name) {
+            Gate::Run => None,
+            Gate::Skip(why) => Some(why),
+            Gate::Unknown(why) => {
                 tracing::warn!("--only-if-master {name}: {why}");
                 Some(why)
             }
         };
         if let Some(why) = skip {
             let result = Ok(Outcome::skipped(why));
-            return ExitCode::from(finish::<C>(&check.target(), &result, common.format));
+            return ExitCode::from(finish::<C>(&target, &result, common.format));
         }
     }
     let deadline = Deadline::new(started, common.timeout);
-    arm_watchdog::<C>(deadline, check.target().to_string(), common.format);
+    arm_watchdog::<C>(deadline, target.clone(), common.format);
 
     let result = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -104,7 +95,7 @@ where
         }
         Err(e) => Err(CheckError::Internal(format!("cannot start runtime: {e}"))),
     };
-    ExitCode::from(finish::<C>(&check.target(), &result, common.format))
+    ExitCode::from(finish::<C>(&target, &result, common.format))
 }
 
 /// Runs the probe until it ends, the deadline passes, or SIGTERM/SIGINT arrives.

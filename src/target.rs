@@ -129,7 +129,7 @@ fn split_host_port(s: &str) -> Result<(&str, Option<&str>), String> {
 }
 
 /// Parses a port number, 1 to 65535.
-pub fn parse_port(p: &str) -> Result<u16, String> {
+fn parse_port(p: &str) -> Result<u16, String> {
     match p.parse::<u16>() {
         Ok(0) => Err("port 0 is not a port to check".into()),
         Ok(n) => Ok(n),

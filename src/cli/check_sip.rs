@@ -6,7 +6,7 @@ use clap::{CommandFactory, Parser};
 
 use super::{CommonArgs, EXIT_STATUS_HELP};
 use crate::accept::{parse_accept, AcceptPolicy};
-use crate::sip::uri::Transport;
+use crate::sip::uri::{valid_user, Transport};
 
 /// SIP OPTIONS health check for keepalived: what `sipsak -s` does, with a hard deadline.
 ///
@@ -49,13 +49,10 @@ pub fn command() -> clap::Command {
 }
 
 fn parse_user(s: &str) -> Result<String, String> {
-    let ok = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_graphic() && !"<>\"@;:".contains(c));
-    if ok {
+    if valid_user(s) {
         Ok(s.to_string())
     } else {
-        Err("a SIP user part: letters, digits and punctuation other than < > \" @ ; :".into())
+        Err("a SIP user part: letters, digits and punctuation other than < > \" @ ;".into())
     }
 }
 

@@ -8,6 +8,15 @@ use crate::CheckError;
 /// The default SIP port.
 pub const DEFAULT_PORT: u16 = 5060;
 
+/// Whether `user` can be the user part of a SIP URI as check-sip writes it: printable
+/// ASCII except the characters that would end or bracket it (`user:password` is allowed).
+pub fn valid_user(user: &str) -> bool {
+    !user.is_empty()
+        && user
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !"<>\"@;".contains(c))
+}
+
 /// The transports check-sip speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Transport {
@@ -80,11 +89,7 @@ impl SipUri {
         let (addr, params) = rest.split_once(';').unwrap_or((rest, ""));
         let (user, hostport) = match addr.rsplit_once('@') {
             Some((user, hostport)) => {
-                let valid = !user.is_empty()
-                    && user
-                        .chars()
-                        .all(|c| c.is_ascii_graphic() && !"<>\"@;".contains(c));
-                if !valid {
+                if !valid_user(user) {
                     return Err(bad("the user part has characters not allowed in a SIP URI"));
                 }
                 (Some(user.to_string()), hostport)
