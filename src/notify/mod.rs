@@ -99,18 +99,16 @@ pub fn handle(event: &Event, opts: &NotifyOptions) -> Handled {
             .into_iter()
             .chain(run_actions(event, opts))
         {
-            ok &= result.is_ok();
-            let outcome = match &result {
-                Ok(how) => how.clone(),
-                Err(why) => format!("FAILED: {why}"),
+            let (succeeded, line) = match &result {
+                Ok(how) => (true, format!("{what}: {how}")),
+                Err(why) => (false, format!("{what}: FAILED: {why}")),
             };
-            let line = format!("{what}: {outcome}");
-            let result = if result.is_ok() { "ok" } else { "failed" };
+            ok &= succeeded;
             log_result!(
-                result == "ok",
+                succeeded,
                 name = event.name.as_str(),
                 action = what.as_str(),
-                result,
+                result = if succeeded { "ok" } else { "failed" },
                 "{line}"
             );
             done.push(line);
