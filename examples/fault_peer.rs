@@ -9,10 +9,11 @@
 //!
 //! SIP behaviours: ok, silence, second-retransmission, trying-then-ok, stray-then-ok,
 //! wrong-branch, garbage, truncated, oversized, reset, close, 401, 503, compact,
-//! split, pipelined.
+//! split, pipelined, two-lengths.
 //!
 //! RTSP behaviours: ok, silence, 503, wrong-cseq, rtsp2, garbage, truncated, slow,
-//! endless-headers, short-body, close, reset, no-sdp, no-media.
+//! endless-headers, short-body, close, reset, no-sdp, no-media, vlc-401 (VLC 3.0's
+//! password-protected stream: a 401 without CSeq until Basic user:secret is sent).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
@@ -112,6 +113,8 @@ fn replies(behaviour: &str, request: &str, n: usize) -> Vec<Vec<u8>> {
             "WWW-Authenticate: Digest realm=\"fault\", nonce=\"abc\"\r\n",
         )],
         "503" => vec![response("503 Service Unavailable", request, "")],
+        // RFC 4475 3.3.9: two Content-Length headers that disagree.
+        "two-lengths" => vec![response("200 OK", request, "l: 150\r\n")],
         "compact" => {
             // Compact names, LF-only line ends, a folded Via.
             let echoed = echo_headers(request)
@@ -282,6 +285,10 @@ fn serve_rtsp(mut stream: TcpStream, behaviour: &str) {
                 return;
             }
             "503" => rtsp_reply(&cseq, "503 Service Unavailable", "", ""),
+            // user:secret in Basic; VLC leaves CSeq out of its 401.
+            "vlc-401" if !request.contains("Authorization: Basic dXNlcjpzZWNyZXQ=") => {
+                b"RTSP/1.0 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"VLC stream\"\r\nContent-Length: 0\r\n\r\n".to_vec()
+            }
             "wrong-cseq" => rtsp_reply(&format!("{cseq}1"), "200 OK", "", ""),
             "rtsp2" => {
                 let mut r = ok();

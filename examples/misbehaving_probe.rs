@@ -1,11 +1,11 @@
-//! A check whose probe misbehaves on purpose, run through the real runner by the
+//! A check whose probe misbehaves on purpose, run through the real process shell by the
 //! integration tests: `panic` must exit 1 (not 101), `block` (a probe that blocks the
 //! runtime thread, which no async timer can interrupt) must be ended by the watchdog.
 
+use keepalived_checks::cli::shell::{self, Check};
 use keepalived_checks::cli::CommonArgs;
 use keepalived_checks::net::ProbeContext;
-use keepalived_checks::runner::{self, Check};
-use keepalived_checks::{CheckError, Outcome};
+use keepalived_checks::{CheckError, Outcome, Stage};
 
 #[derive(Debug, clap::Parser)]
 struct Misbehave {
@@ -18,26 +18,31 @@ struct Misbehave {
 impl Check for Misbehave {
     const LABEL: &'static str = "TEST";
     const PROGRAM: &'static str = "misbehaving-probe";
+    type Options = String;
 
     fn common(&self) -> &CommonArgs {
         &self.common
     }
 
-    fn target(&self) -> std::borrow::Cow<'_, str> {
-        std::borrow::Cow::Borrowed(&self.mode)
+    fn target(&self) -> String {
+        self.mode.clone()
     }
 
-    async fn probe(&self, _ctx: &ProbeContext) -> Result<Outcome, CheckError> {
-        match self.mode.as_str() {
+    fn options(&self) -> Result<String, CheckError> {
+        Ok(self.mode.clone())
+    }
+
+    async fn probe(mode: &String, _ctx: &ProbeContext) -> Outcome {
+        match mode.as_str() {
             "panic" => panic!("probe exploded"),
             _ => {
                 std::thread::sleep(std::time::Duration::from_secs(30));
-                Err(CheckError::Internal("slept through the deadline".into()))
+                Outcome::unhealthy(Stage::Receive, "slept through the deadline")
             }
         }
     }
 }
 
 fn main() -> std::process::ExitCode {
-    runner::main::<Misbehave>()
+    shell::run_check::<Misbehave>()
 }

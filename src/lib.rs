@@ -18,7 +18,6 @@
 //! - [`journal`]: a journald native-protocol `tracing` layer.
 //! - [`logging`]: choosing journald, stderr or nothing.
 //! - [`cli`]: each program's clap definition and the shared options.
-//! - [`runner`]: the process around a probe: parsing, deadline, signals, watchdog, exit.
 //! - [`accept`]: `--accept` status-code policies (SIP, RTSP).
 //! - [`tcp`]: the `check-tcp` probe.
 //! - [`sip`]: the `check-sip` probe: URI, request, response parsing, conversation.
@@ -38,7 +37,6 @@ pub mod notify;
 pub mod outcome;
 pub mod report;
 pub mod rtsp;
-pub mod runner;
 pub mod sip;
 pub mod state;
 pub mod target;

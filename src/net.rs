@@ -6,9 +6,9 @@
 //! probe short, the status line can still say which stage was running and what it was
 //! waiting for.
 
-use std::cell::{Cell, RefCell};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -28,53 +28,72 @@ pub const SHOWN_BYTES: usize = 96;
 const TRACED_BYTES: usize = 4096;
 
 /// What a running probe has reached; read when the probe is cut short.
-#[derive(Debug)]
+///
+/// Behind a mutex so that a [`ProbeContext`] is `Sync` and a probe's future is `Send`: a
+/// long-running caller may spawn probes on a multi-threaded runtime. Only the probe
+/// writes it and nobody holds the lock across an await, so it is never contended.
+#[derive(Debug, Default)]
 pub struct Progress {
-    stage: Cell<Stage>,
-    waiting_for: RefCell<String>,
-    received: Cell<usize>,
-    peer: Cell<Option<SocketAddr>>,
+    inner: Mutex<ProgressInner>,
 }
 
-impl Default for Progress {
+#[derive(Debug)]
+struct ProgressInner {
+    stage: Stage,
+    waiting_for: String,
+    received: usize,
+    peer: Option<SocketAddr>,
+}
+
+impl Default for ProgressInner {
     fn default() -> Self {
-        Progress {
-            stage: Cell::new(Stage::Setup),
-            waiting_for: RefCell::new(String::new()),
-            received: Cell::new(0),
-            peer: Cell::new(None),
+        ProgressInner {
+            stage: Stage::Setup,
+            waiting_for: String::new(),
+            received: 0,
+            peer: None,
         }
     }
 }
 
 impl Progress {
+    fn with<T>(&self, f: impl FnOnce(&mut ProgressInner) -> T) -> T {
+        // A poisoned lock only means a panic elsewhere mid-update; the record is still
+        // the best account of where the probe was.
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut inner)
+    }
+
     /// Marks the start of `stage`; `waiting_for` completes "timed out ... waiting for X".
     pub fn enter(&self, stage: Stage, waiting_for: impl Into<String>) {
         let waiting_for = waiting_for.into();
         debug!(stage = stage.as_str(), "{stage}: {waiting_for}");
-        self.stage.set(stage);
-        *self.waiting_for.borrow_mut() = waiting_for;
+        self.with(|p| {
+            p.stage = stage;
+            p.waiting_for = waiting_for;
+        });
     }
 
     /// Updates what the current stage is waiting for, without logging.
     pub fn note(&self, waiting_for: impl Into<String>) {
-        *self.waiting_for.borrow_mut() = waiting_for.into();
+        let waiting_for = waiting_for.into();
+        self.with(|p| p.waiting_for = waiting_for);
     }
 
     /// The stage running now.
     pub fn stage(&self) -> Stage {
-        self.stage.get()
+        self.with(|p| p.stage)
     }
 
     /// Records the address the probe is talking to, once connected.
     pub fn connected_to(&self, peer: SocketAddr) {
-        self.peer.set(Some(peer));
+        self.with(|p| p.peer = Some(peer));
     }
 
     /// Adds the `peer` detail to an outcome that does not carry one yet: every outcome
     /// reached after connecting, timeouts and signals included, names the address.
     pub fn with_peer(&self, outcome: Outcome) -> Outcome {
-        match self.peer.get() {
+        match self.with(|p| p.peer) {
             Some(peer) if !outcome.details.iter().any(|(k, _)| *k == "peer") => {
                 outcome.with_detail("peer", peer.to_string())
             }
@@ -84,23 +103,24 @@ impl Progress {
 
     /// Counts bytes received so far, for the timeout message.
     pub fn add_received(&self, n: usize) {
-        self.received.set(self.received.get() + n);
+        self.with(|p| p.received += n);
     }
 
     /// An unhealthy outcome for a probe that was stopped by `cause` (a timeout or a
     /// signal) after `elapsed`.
     pub fn cut_short(&self, cause: &str, elapsed: Duration) -> Outcome {
         let mut reason = format!("{cause} after {}", format_ms(elapsed));
-        let waiting_for = self.waiting_for.borrow();
-        if !waiting_for.is_empty() {
-            reason.push_str(" while ");
-            reason.push_str(&waiting_for);
-        }
-        let received = self.received.get();
+        let (stage, received) = self.with(|p| {
+            if !p.waiting_for.is_empty() {
+                reason.push_str(" while ");
+                reason.push_str(&p.waiting_for);
+            }
+            (p.stage, p.received)
+        });
         if received > 0 {
             reason.push_str(&format!(" ({received} bytes received)"));
         }
-        Outcome::unhealthy(self.stage(), reason)
+        Outcome::unhealthy(stage, reason)
     }
 }
 
@@ -514,9 +534,21 @@ mod tests {
         ProbeContext::new(Deadline::new(Instant::now(), budget), None)
     }
 
-    fn refused_addr() -> SocketAddr {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap()
+    /// An address that refuses connections: bound but not listening, and kept bound so
+    /// that no test running in parallel can be given the same port.
+    fn refused_addr() -> (TcpSocket, SocketAddr) {
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = socket.local_addr().unwrap();
+        (socket, addr)
+    }
+
+    #[test]
+    fn a_probe_context_can_be_shared_across_threads() {
+        // A daemon spawns probes on a multi-threaded runtime: their futures must be Send,
+        // which needs the context they borrow to be Sync.
+        fn sync<T: Sync + Send>() {}
+        sync::<ProbeContext>();
     }
 
     #[test]
@@ -534,16 +566,16 @@ mod tests {
     async fn connect_tries_each_address_in_turn() {
         let live = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let live_addr = live.local_addr().unwrap();
-        let dead = refused_addr();
+        let (_held, dead) = refused_addr();
         let ctx = ctx(Duration::from_secs(2));
         let conn = connect_tcp(&[dead, live_addr], &ctx).await.unwrap();
         assert_eq!(conn.peer, live_addr);
-        assert_eq!(ctx.progress.peer.get(), Some(live_addr));
+        assert_eq!(ctx.progress.with(|p| p.peer), Some(live_addr));
     }
 
     #[tokio::test(flavor = "current_thread")]
     async fn connect_lists_every_failed_address() {
-        let (a, b) = (refused_addr(), refused_addr());
+        let ((_held_a, a), (_held_b, b)) = (refused_addr(), refused_addr());
         let ctx = ctx(Duration::from_secs(2));
         let failed = connect_tcp(&[a, b], &ctx).await.unwrap_err();
         assert_eq!(failed.stage, Stage::Connect);

@@ -213,15 +213,39 @@ pub fn path(dir: &Path, kind: Kind, name: &str) -> PathBuf {
     dir.join(format!("{name}.{}", kind.suffix()))
 }
 
-/// Reads a state file: `Ok(None)` when there is none, `Err` when it is unreadable or corrupt.
-pub fn read(dir: &Path, kind: Kind, name: &str) -> Result<Option<StateRecord>, String> {
+/// Why a state file could not be used. The two are handled differently: a corrupt file is
+/// replaced by the next event, but one that could not be read (EACCES, EIO, a directory in
+/// its place) is left alone, since what it holds is unknown.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    /// The file was read but does not hold a valid record.
+    #[error("{} is corrupt: {why}", path.display())]
+    Corrupt {
+        /// The state file.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// The file exists (or may) but could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Unreadable {
+        /// The state file.
+        path: PathBuf,
+        /// What the system said.
+        source: io::Error,
+    },
+}
+
+/// Reads a state file: `Ok(None)` when there is none.
+pub fn read(dir: &Path, kind: Kind, name: &str) -> Result<Option<StateRecord>, StateError> {
     let p = path(dir, kind, name);
     match fs::read_to_string(&p) {
         Ok(text) => StateRecord::parse(&text)
             .map(Some)
-            .map_err(|why| format!("{} is corrupt: {why}", p.display())),
+            .map_err(|why| StateError::Corrupt { path: p, why }),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("cannot read {}: {e}", p.display())),
+        Err(source) => Err(StateError::Unreadable { path: p, source }),
     }
 }
 
@@ -272,8 +296,9 @@ pub fn lock(dir: &Path) -> io::Result<DirLock> {
     Ok(DirLock { _dir: handle })
 }
 
-/// Every state file in `dir`, sorted by kind and name; unreadable ones as errors.
-pub fn list(dir: &Path) -> io::Result<Vec<Result<StateRecord, String>>> {
+/// Every state file in `dir`, sorted by kind and name; unusable ones as errors, after
+/// the records. A file removed while listing is left out.
+pub fn list(dir: &Path) -> io::Result<Vec<Result<StateRecord, StateError>>> {
     let mut out = Vec::new();
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
@@ -289,11 +314,15 @@ pub fn list(dir: &Path) -> io::Result<Vec<Result<StateRecord, String>>> {
         if name.starts_with('.') || name.is_empty() {
             continue;
         }
-        out.push(read(dir, kind, name).and_then(|r| r.ok_or_else(|| format!("{file} vanished"))));
+        match read(dir, kind, name) {
+            Ok(Some(record)) => out.push(Ok(record)),
+            Ok(None) => {}
+            Err(e) => out.push(Err(e)),
+        }
     }
     out.sort_by_key(|r| match r {
         Ok(rec) => (0, rec.kind.as_str(), rec.name.clone()),
-        Err(e) => (1, "", e.clone()),
+        Err(e) => (1, "", e.to_string()),
     });
     Ok(out)
 }
@@ -329,7 +358,7 @@ pub fn master_gate(dir: &Path, name: &str) -> Gate {
             "not MASTER: no state for {name} in {} (is ka-notify its notify script?)",
             dir.display()
         )),
-        Err(why) => Gate::Unknown(format!("not MASTER: {why}")),
+        Err(e) => Gate::Unknown(format!("not MASTER: {e}")),
     }
 }
 
@@ -399,7 +428,7 @@ mod tests {
             read(&dir, Kind::Instance, "VI_1").unwrap().unwrap().state,
             VrrpState::Backup
         );
-        assert_eq!(read(&dir, Kind::Group, "VI_1"), Ok(None));
+        assert!(matches!(read(&dir, Kind::Group, "VI_1"), Ok(None)));
         assert!(
             matches!(master_gate(&dir, "VI_1"), Gate::Skip(w) if w.contains("VI_1 is BACKUP since"))
         );
@@ -419,6 +448,21 @@ mod tests {
             .file_name()
             .to_string_lossy()
             .ends_with(".tmp")));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn unreadable_is_not_corrupt() {
+        let dir = temp_dir("unreadable");
+        fs::create_dir_all(path(&dir, Kind::Instance, "VI_1")).unwrap();
+        fs::write(path(&dir, Kind::Instance, "VI_2"), "type=INSTANCE\n").unwrap();
+        let unreadable = read(&dir, Kind::Instance, "VI_1").unwrap_err();
+        assert!(
+            matches!(unreadable, StateError::Unreadable { .. }),
+            "{unreadable}"
+        );
+        let corrupt = read(&dir, Kind::Instance, "VI_2").unwrap_err();
+        assert!(matches!(corrupt, StateError::Corrupt { .. }), "{corrupt}");
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -76,7 +76,7 @@ impl Target {
         default_port: Option<u16>,
     ) -> Result<Target, CheckError> {
         let bad = |why: String| CheckError::Target {
-            input: input.to_string(),
+            input: mask_userinfo_unparsed(input),
             why,
         };
         let rest = match input.split_once("://") {
@@ -99,6 +99,58 @@ impl Target {
             None => default_port.ok_or_else(|| bad("missing port, write host:port".into()))?,
         };
         Ok(Target { host, port })
+    }
+}
+
+/// `input` with any password in its user-info replaced by `***`, for status lines, logs
+/// and error messages: `rtsp://admin:secret@cam/x`, the bare `admin:secret@cam/x` and
+/// `sip:alice:secret@pbx` all keep the user and lose the password, however it is spelled
+/// (percent-encoded included: the whole password is replaced, never decoded).
+///
+/// The user-info is what precedes the last `@` of the authority. When the input did not
+/// parse, where the authority ends is uncertain (a password may hold a `/`), so errors are
+/// masked up to the last `@` of the whole input: masking too much is harmless there.
+pub fn mask_userinfo(input: &str) -> String {
+    mask(input, false)
+}
+
+/// [`mask_userinfo`] for input that failed to parse: up to the last `@` anywhere.
+pub fn mask_userinfo_unparsed(input: &str) -> String {
+    mask(input, true)
+}
+
+fn mask(input: &str, to_last_at: bool) -> String {
+    let start = match input.find("://") {
+        Some(i) => i + 3,
+        None => {
+            let lower = input.get(..5).unwrap_or(input).to_ascii_lowercase();
+            if lower.starts_with("sips:") {
+                5
+            } else if lower.starts_with("sip:") {
+                4
+            } else {
+                0
+            }
+        }
+    };
+    let rest = &input[start..];
+    let scope = if to_last_at {
+        rest
+    } else {
+        &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())]
+    };
+    let Some(at) = scope.rfind('@') else {
+        return input.to_string();
+    };
+    let userinfo = &rest[..at];
+    match userinfo.find(':') {
+        Some(colon) => format!(
+            "{}{}:***{}",
+            &input[..start],
+            &userinfo[..colon],
+            &rest[at..]
+        ),
+        None => input.to_string(),
     }
 }
 
@@ -175,6 +227,33 @@ mod tests {
         assert_eq!(t.to_string(), "[::1]:554");
         let t = Target::parse("video1:8554", "rtsp", Some(554)).unwrap();
         assert_eq!(t.port, 8554);
+    }
+
+    #[test]
+    fn passwords_are_masked_in_every_spelling() {
+        for (input, shown) in [
+            ("rtsp://admin:secret@cam/x", "rtsp://admin:***@cam/x"),
+            ("admin:secret@127.0.0.1:1/x", "admin:***@127.0.0.1:1/x"),
+            (
+                "rtsp://admin:s%65cr%65t@cam:8554/",
+                "rtsp://admin:***@cam:8554/",
+            ),
+            ("sip:alice:secret@pbx:5060", "sip:alice:***@pbx:5060"),
+            ("SIPS:alice:secret@pbx", "SIPS:alice:***@pbx"),
+            ("rtsp://user@cam/x", "rtsp://user@cam/x"),
+            ("rtsp://cam/a@b:c", "rtsp://cam/a@b:c"),
+            ("127.0.0.1:22", "127.0.0.1:22"),
+        ] {
+            assert_eq!(mask_userinfo(input), shown, "{input}");
+        }
+        // Unparsed input: a '/' in the password cannot hide the rest of it.
+        let masked = mask_userinfo_unparsed("rtsp://admin:pa/ss@cam/x");
+        assert_eq!(masked, "rtsp://admin:***@cam/x");
+        let err = tcp("tcp://user:secret@host:80").unwrap_err();
+        assert!(
+            !err.contains("secret") && err.contains("user:***@host"),
+            "{err}"
+        );
     }
 
     #[test]

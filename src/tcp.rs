@@ -1,35 +1,49 @@
 //! `check-tcp`: connect, optionally send, optionally expect.
+//!
+//! Call [`probe`] with [`Options`] and a [`ProbeContext`].
 
-use crate::cli::check_tcp::CheckTcp;
-use crate::cli::CommonArgs;
 use crate::deadline::format_ms;
 use crate::escape::printable;
 use crate::net::{self, ProbeContext, ReadEnd, SHOWN_BYTES};
-use crate::runner::Check;
 use crate::target::{Host, Target};
-use crate::{CheckError, Outcome, Stage};
+use crate::{Outcome, Stage};
 
-impl Check for CheckTcp {
-    const LABEL: &'static str = "TCP";
-    const PROGRAM: &'static str = "check-tcp";
+/// The default for [`Options::max_bytes`].
+pub const DEFAULT_MAX_BYTES: usize = 65536;
 
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
+/// What to connect to, what to send, and what to expect back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Where to connect.
+    pub target: Target,
+    /// Bytes to send once connected.
+    pub send: Option<Vec<u8>>,
+    /// Healthy only if the reply contains these bytes.
+    pub expect: Option<Vec<u8>>,
+    /// Read at most this many bytes while looking for `expect`.
+    pub max_bytes: usize,
+}
 
-    fn target(&self) -> std::borrow::Cow<'_, str> {
-        std::borrow::Cow::Borrowed(&self.target)
-    }
-
-    async fn probe(&self, ctx: &ProbeContext) -> Result<Outcome, CheckError> {
-        let target = Target::parse(&self.target, "tcp", None)?;
-        Ok(probe(&target, self, ctx)
-            .await
-            .unwrap_or_else(|failed| failed))
+impl Options {
+    /// Options for a plain connect to `target`.
+    pub fn new(target: Target) -> Self {
+        Options {
+            target,
+            send: None,
+            expect: None,
+            max_bytes: DEFAULT_MAX_BYTES,
+        }
     }
 }
 
-async fn probe(target: &Target, args: &CheckTcp, ctx: &ProbeContext) -> Result<Outcome, Outcome> {
+/// Connects to `opts.target` (sends, expects) and judges what happened. Runs until it has
+/// a verdict; the caller bounds it with the deadline in `ctx`.
+pub async fn probe(opts: &Options, ctx: &ProbeContext) -> Outcome {
+    converse(opts, ctx).await.unwrap_or_else(|failed| failed)
+}
+
+async fn converse(opts: &Options, ctx: &ProbeContext) -> Result<Outcome, Outcome> {
+    let target = &opts.target;
     let addrs = net::resolve(target, ctx).await?;
     let mut conn = net::connect_tcp(&addrs, ctx).await?;
     // Name the address only when the target did not already: "db1:5432 connected to
@@ -38,22 +52,21 @@ async fn probe(target: &Target, args: &CheckTcp, ctx: &ProbeContext) -> Result<O
         Host::Name(_) => format!(" to {}", conn.peer),
         Host::Ip(_) => String::new(),
     };
-    if let Some(send) = &args.send {
-        net::send(&mut conn.stream, &send.0, ctx).await?;
+    if let Some(send) = &opts.send {
+        net::send(&mut conn.stream, send, ctx).await?;
     }
-    let Some(expect) = &args.expect else {
+    let Some(want) = &opts.expect else {
         return Ok(Outcome::healthy(
             format!("connected{to} in {}", format_ms(conn.connect_time)),
             conn.connect_time,
         ));
     };
 
-    let want = &expect.0;
     let shown_want = printable(want, SHOWN_BYTES);
     ctx.progress
         .enter(Stage::Receive, format!("waiting for \"{shown_want}\""));
     let mut reply = Vec::new();
-    let max = args.max_bytes as usize;
+    let max = opts.max_bytes;
     let end = net::read_until(&mut conn.stream, &mut reply, max, ctx, |buf| {
         contains(buf, want)
     })

@@ -64,15 +64,27 @@ impl Head {
             .map(|(_, v)| v.as_str())
     }
 
-    /// Content-Length, 0 when absent.
+    /// Content-Length, 0 when absent. Several Content-Length headers (`Content-Length`
+    /// and SIP's compact `l` both count) must agree: two lengths make the framing
+    /// ambiguous, and a reader that picks one frames differently from a reader that picks
+    /// the other (RFC 4475 section 3.3.9; RFC 7230 section 3.3.3 for HTTP).
     pub fn content_length(&self) -> Result<usize, String> {
-        match self.get("content-length") {
-            None => Ok(0),
-            Some(v) => v
+        let mut found: Option<usize> = None;
+        for v in self.get_all("content-length") {
+            let n: usize = v
                 .trim()
                 .parse()
-                .map_err(|_| format!("bad Content-Length '{}'", v.trim())),
+                .map_err(|_| format!("bad Content-Length '{}'", v.trim()))?;
+            match found {
+                Some(first) if first != n => {
+                    return Err(format!(
+                        "conflicting Content-Length headers: {first} and {n}"
+                    ))
+                }
+                _ => found = Some(n),
+            }
         }
+        Ok(found.unwrap_or(0))
     }
 }
 
@@ -315,6 +327,17 @@ mod tests {
             frame(b"TEST/1.0 200 OK\r\nContent-Length: 5000\r\n\r\n", &TEST),
             Frame::Invalid(w) if w.starts_with("oversized")
         ));
+    }
+
+    #[test]
+    fn conflicting_content_lengths_are_malformed() {
+        // RFC 4475 3.3.9: "Content-Length: 0" and a compact "l: 150" in one message.
+        let two = b"TEST/1.0 200 OK\r\nContent-Length: 0\r\ncontent-length: 150\r\n\r\n";
+        assert!(matches!(frame(two, &TEST), Frame::Invalid(w) if w.contains("conflicting")));
+        assert!(split(two, &TEST).unwrap_err().contains("conflicting"));
+        // The same length twice is redundant, not ambiguous.
+        let same = b"TEST/1.0 200 OK\r\nContent-Length: 3\r\ncontent-length: 3\r\n\r\nabc";
+        assert_eq!(split(same, &TEST).unwrap().1, b"abc");
     }
 
     #[test]

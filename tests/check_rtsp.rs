@@ -266,3 +266,62 @@ fn bad_urls_and_options_exit_1() {
         assert!(!r.stdout.contains(":p@"), "{}", r.stdout);
     }
 }
+
+#[test]
+fn passwords_never_reach_stdout_or_the_log_in_any_spelling() {
+    let port = refused_port();
+    for url in [
+        format!("admin:secret@127.0.0.1:{port}/x"),
+        format!("rtsp://admin:secret@127.0.0.1:{port}/x"),
+        format!("rtsp://admin:s%65cret@127.0.0.1:{port}/x"),
+    ] {
+        for format in ["text", "json"] {
+            let r = run(
+                "check-rtsp",
+                &[&url, "-v", "--log", "stderr", "--format", format],
+            );
+            assert_eq!(r.code, Some(1), "{url}: {r:#?}");
+            for out in [&r.stdout, &r.stderr] {
+                assert!(
+                    !out.contains("secret") && !out.contains("%65"),
+                    "{url}: {out}"
+                );
+                assert!(out.contains("admin:***@127.0.0.1"), "{url}: {out}");
+            }
+        }
+    }
+    // A URL that does not parse is masked too (a '/' in the password included).
+    for url in ["admin:secret@127.0.0.1:0/x", "rtsp://admin:se/cret@[zz/x"] {
+        let r = run("check-rtsp", &[url]);
+        assert_eq!(r.code, Some(1));
+        assert!(
+            !r.stdout.contains("secret") && !r.stdout.contains("cret"),
+            "{}",
+            r.stdout
+        );
+        assert!(!r.stderr.contains("cret"), "{}", r.stderr);
+    }
+}
+
+#[test]
+fn vlc_401_without_cseq_is_answered_and_a_wrong_cseq_still_fails() {
+    let peer = fault_peer("rtsp", "tcp", "vlc-401");
+    let url = format!("rtsp://user:secret@127.0.0.1:{}/live", peer.port);
+    let r = run("check-rtsp", &[&url, "--describe", "-v", "--log", "stderr"]);
+    assert_line(&r, 0, "RTSP OK - ", &["DESCRIBE 200 OK"]);
+    assert!(
+        r.stderr.contains("has no CSeq; taken as the answer"),
+        "{}",
+        r.stderr
+    );
+    let wrong = format!("rtsp://user:wrong@127.0.0.1:{}/live", peer.port);
+    let r = run("check-rtsp", &[&wrong]);
+    assert_line(
+        &r,
+        1,
+        "RTSP CRITICAL - ",
+        &["refused the credentials for user 'user'"],
+    );
+    let r = against("wrong-cseq", &[]);
+    assert_line(&r, 1, "RTSP CRITICAL - ", &["expected CSeq 1"]);
+}

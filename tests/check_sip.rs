@@ -329,3 +329,27 @@ fn source_address_is_bound_and_sent_in_via() {
         assert!(r.stderr.contains(&via), "{}", r.stderr);
     }
 }
+
+#[test]
+fn two_different_content_lengths_are_malformed() {
+    // RFC 4475 3.3.9: "Content-Length: 0" and "l: 150" in one 200.
+    for transport in ["udp", "tcp"] {
+        let r = against(transport, "two-lengths", &[]);
+        assert_line(
+            &r,
+            1,
+            "SIP CRITICAL - ",
+            &["parse: conflicting Content-Length headers"],
+        );
+    }
+}
+
+#[test]
+fn a_password_in_the_uri_is_masked() {
+    let peer = fault_peer("sip", "udp", "ok");
+    let uri = format!("sip:alice:secret@127.0.0.1:{}", peer.port);
+    let r = run("check-sip", &[&uri, "--accept", "any", "--format", "json"]);
+    assert_eq!(r.code, Some(0), "{r:#?}");
+    assert!(!r.stdout.contains("secret"), "{}", r.stdout);
+    assert!(r.stdout.contains("alice:***@127.0.0.1"), "{}", r.stdout);
+}

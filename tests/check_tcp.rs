@@ -260,7 +260,12 @@ fn nagios_format_uses_0_2_3() {
     );
     assert_line(&r, 2, "TCP CRITICAL - ", &[]);
     let r = run("check-tcp", &["not a target", "--format", "nagios"]);
-    assert_line(&r, 3, "TCP UNKNOWN - not a target bad target", &[]);
+    assert_line(
+        &r,
+        3,
+        "TCP UNKNOWN - bad arguments: bad target 'not a target'",
+        &[],
+    );
 }
 
 #[test]

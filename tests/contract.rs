@@ -97,7 +97,9 @@ fn bad_targets_exit_1_with_a_reason() {
         ("127.0.0.1:99999", "1 to 65535"),
     ] {
         let r = run("check-tcp", &[target]);
-        assert_line(&r, 1, &format!("TCP UNKNOWN - {target} bad target"), &[why]);
+        // Parsed with the other arguments: a usage error, before any probe or gate.
+        let expected = format!("TCP UNKNOWN - bad arguments: bad target '{target}'");
+        assert_line(&r, 1, &expected, &[why]);
     }
 }
 
@@ -231,4 +233,67 @@ fn the_watchdog_ends_a_probe_that_blocks_the_runtime() {
         &[],
     );
     assert_ended_by(&r, Duration::from_millis(300));
+}
+
+/// Runs `command` (a shell command line) on a pseudo-terminal, as a person would, and
+/// returns what the terminal showed. `script` is util-linux's, on every Debian system.
+fn on_a_terminal(command: &str) -> (Option<i32>, String) {
+    let out = std::process::Command::new("script")
+        .args(["-qec", command, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("script(1) from util-linux runs the command on a pseudo-terminal");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn a_bad_argument_on_a_terminal_is_said_once() {
+    let check = bin("check-tcp");
+    let (code, shown) = on_a_terminal(&format!("{check} --timeout 5 127.0.0.1:1"));
+    assert_eq!(code, Some(1), "{shown}");
+    let said = shown.matches("'5' is not a duration").count();
+    assert_eq!(said, 1, "said {said} times:\n{shown}");
+    assert!(
+        shown.contains("TCP UNKNOWN - bad arguments: invalid value '5'"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("--help"),
+        "the usage hint is still there:\n{shown}"
+    );
+    let notify = bin("ka-notify");
+    let (code, shown) = on_a_terminal(&format!("{notify} --action-timeout 5 MASTER"));
+    assert_eq!(code, Some(1), "{shown}");
+    assert_eq!(shown.matches("'5' is not a duration").count(), 1, "{shown}");
+}
+
+#[test]
+fn nagios_statuses_for_bad_arguments_and_mismatches_are_as_documented() {
+    // Bad arguments under an explicit --format nagios: UNKNOWN, 3, as check_tcp does.
+    let r = run(
+        "check-tcp",
+        &["127.0.0.1:22", "--bogus", "--format", "nagios"],
+    );
+    assert_line(
+        &r,
+        3,
+        "TCP UNKNOWN - bad arguments: unexpected argument '--bogus'",
+        &[],
+    );
+    // ... unless --format itself is the typo: then the contract's 1.
+    let r = run("check-tcp", &["127.0.0.1:22", "--format", "nagois"]);
+    assert_line(&r, 1, "TCP UNKNOWN - bad arguments: ", &[]);
+    // An --expect mismatch is CRITICAL (2), where check_tcp's default -M says WARNING (1):
+    // a server that answers the wrong thing is down for a failover (see --help).
+    let peer = tcp_peer("127.0.0.1:0", say_and_close(b"220 wrong service\r\n"));
+    let r = run(
+        "check-tcp",
+        &[&peer.to_string(), "--expect", "SSH-", "--format", "nagios"],
+    );
+    assert_line(&r, 2, "TCP CRITICAL - ", &["expected \"SSH-\""]);
+    let r = run("check-tcp", &["--help"]);
+    assert!(r.stdout.contains("an --expect mismatch"), "{}", r.stdout);
 }

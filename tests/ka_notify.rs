@@ -630,3 +630,111 @@ fn checks_run_only_on_the_master_with_only_if_master() {
     );
     assert_line(&r, 1, "RTSP CRITICAL - ", &["connect: connection refused"]);
 }
+
+#[test]
+fn a_typo_fails_on_every_node_not_only_on_the_master() {
+    // On a BACKUP node the gate used to answer first: the typo printed SKIPPED, exit 0,
+    // and was found only after a failover.
+    let s = Scratch::new("typo-gate");
+    let sd = s.state_dir();
+    notify(&["--state-dir", &sd, "INSTANCE", "VI_1", "BACKUP", "90"]);
+    for (check, target, why) in [
+        ("check-sip", "sip:[zz", "missing ']'"),
+        (
+            "check-sip",
+            "sip:10.0.0.1;transport=sctp",
+            "transport 'sctp'",
+        ),
+        ("check-tcp", "127.0.0.1", "missing port"),
+        ("check-rtsp", "rtsp://127.0.0.1:0/x", "port 0"),
+    ] {
+        let r = run(
+            check,
+            &[target, "--only-if-master", "VI_1", "--state-dir", &sd],
+        );
+        assert_eq!(r.code, Some(1), "{check} {target}: {r:#?}");
+        assert!(r.line().contains(why), "{check} {target}: {}", r.line());
+        assert!(!r.line().contains("SKIPPED"), "{}", r.line());
+    }
+    // Options that only fail in combination are checked before the gate too.
+    let r = run(
+        "check-rtsp",
+        &[
+            "rtsp://127.0.0.1/",
+            "--describe",
+            "--only-if-master",
+            "VI_1",
+            "--state-dir",
+            &sd,
+        ],
+    );
+    assert_line(
+        &r,
+        1,
+        "RTSP UNKNOWN - ",
+        &["--describe needs the stream's path"],
+    );
+    let missing = s.path("no-such-credentials");
+    let r = run(
+        "check-rtsp",
+        &[
+            "rtsp://127.0.0.1/x",
+            "--credentials-file",
+            &missing.to_string_lossy(),
+            "--only-if-master",
+            "VI_1",
+            "--state-dir",
+            &sd,
+        ],
+    );
+    assert_line(
+        &r,
+        1,
+        "RTSP UNKNOWN - ",
+        &["cannot read --credentials-file"],
+    );
+}
+
+#[test]
+fn an_unreadable_state_file_is_left_alone_not_replaced_as_corrupt() {
+    // A directory where the state file should be reads as EISDIR: what the record holds
+    // is unknown (EACCES and EIO are the same case), so nothing is written or run.
+    let s = Scratch::new("unreadable");
+    let sd = s.state_dir();
+    fs::create_dir_all(Path::new(&sd).join("VI_1.instance")).unwrap();
+    let hooked = s.path("hooked");
+    let hook = format!("/usr/bin/touch {}", hooked.display());
+    let r = notify(&[
+        "--state-dir",
+        &sd,
+        "--on-master",
+        &hook,
+        "INSTANCE",
+        "VI_1",
+        "MASTER",
+        "100",
+    ]);
+    assert_eq!(r.code, Some(1), "{r:#?}");
+    assert!(r.line().contains("cannot read"), "{}", r.line());
+    assert!(r.line().contains("left as it is"), "{}", r.line());
+    assert!(Path::new(&sd).join("VI_1.instance").is_dir());
+    assert!(!hooked.exists(), "no action may run on an unknown record");
+    // A corrupt file, in contrast, is replaced.
+    fs::write(Path::new(&sd).join("VI_2.instance"), "garbage").unwrap();
+    let r = notify(&["--state-dir", &sd, "INSTANCE", "VI_2", "MASTER", "100"]);
+    assert_eq!(r.code, Some(0), "{r:#?}");
+    assert_eq!(s.state("VI_2").state, VrrpState::Master);
+}
+
+#[test]
+fn help_shows_each_way_keepalived_runs_it_on_its_own_line() {
+    let r = notify(&["--help"]);
+    assert_eq!(r.code, Some(0));
+    for line in [
+        "\n    ka-notify [OPTIONS]\n",
+        "\n    ka-notify [OPTIONS] --instance VI_1 MASTER\n",
+        "\n    ka-notify fifo [OPTIONS]\n",
+    ] {
+        assert!(r.stdout.contains(line), "{line:?} in:\n{}", r.stdout);
+    }
+}

@@ -4,8 +4,12 @@ use std::path::PathBuf;
 
 use clap::{CommandFactory, Parser};
 
-use super::{CommonArgs, EXIT_STATUS_HELP};
+use super::shell::Check;
+use super::{typed, CommonArgs, EXIT_STATUS_HELP};
 use crate::accept::{parse_accept, AcceptPolicy};
+use crate::net::ProbeContext;
+use crate::rtsp::url::{Credentials, RtspUrl};
+use crate::{rtsp, CheckError, Outcome};
 
 /// RTSP health check for keepalived: OPTIONS, and with --describe a DESCRIBE of the stream.
 ///
@@ -18,8 +22,8 @@ use crate::accept::{parse_accept, AcceptPolicy};
 pub struct CheckRtsp {
     /// rtsp://[USER[:PASSWORD]@]HOST[:PORT][/PATH], or HOST[:PORT] as the old rtsp.sh took.
     /// Port 554 by default; IPv6 as rtsp://[::1]/live.
-    #[arg(value_name = "URL")]
-    pub url: String,
+    #[arg(value_name = "URL", value_parser = typed::<RtspUrl>())]
+    pub url: RtspUrl,
 
     /// After OPTIONS, DESCRIBE the path: healthy only on 200 with an application/sdp body
     /// of exactly Content-Length bytes holding at least one m= line.
@@ -45,4 +49,61 @@ pub struct CheckRtsp {
 /// The clap command, for man pages and completions.
 pub fn command() -> clap::Command {
     CheckRtsp::command()
+}
+
+impl CheckRtsp {
+    /// Credentials from the URL or `--credentials-file`, not both.
+    fn credentials(&self) -> Result<Option<Credentials>, CheckError> {
+        let Some(path) = &self.credentials_file else {
+            return Ok(self.url.credentials.clone());
+        };
+        if self.url.credentials.is_some() {
+            return Err(CheckError::Option(
+                "credentials in both the URL and --credentials-file; give one".into(),
+            ));
+        }
+        let shown = path.display();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            CheckError::Option(format!("cannot read --credentials-file {shown}: {e}"))
+        })?;
+        let line = text.lines().next().unwrap_or("");
+        match line.split_once(':') {
+            Some((user, password)) if !user.is_empty() => Ok(Some(Credentials {
+                user: user.to_string(),
+                password: password.to_string(),
+            })),
+            _ => Err(CheckError::Option(format!(
+                "--credentials-file {shown}: the first line must be USER:PASSWORD"
+            ))),
+        }
+    }
+}
+
+impl Check for CheckRtsp {
+    const LABEL: &'static str = "RTSP";
+    const PROGRAM: &'static str = "check-rtsp";
+    type Options = rtsp::Options;
+
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
+
+    fn target(&self) -> String {
+        self.url.to_string()
+    }
+
+    fn options(&self) -> Result<rtsp::Options, CheckError> {
+        let opts = rtsp::Options {
+            url: self.url.clone(),
+            describe: self.describe,
+            credentials: self.credentials()?,
+            accept: self.accept.clone(),
+        };
+        opts.validate()?;
+        Ok(opts)
+    }
+
+    async fn probe(opts: &rtsp::Options, ctx: &ProbeContext) -> Outcome {
+        rtsp::probe(opts, ctx).await
+    }
 }

@@ -2,11 +2,14 @@
 
 use std::time::Duration;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, Parser, ValueEnum};
 
-use super::{CommonArgs, EXIT_STATUS_HELP};
+use super::shell::Check;
+use super::{typed, CommonArgs, EXIT_STATUS_HELP};
 use crate::accept::{parse_accept, AcceptPolicy};
-use crate::sip::uri::{valid_user, Transport};
+use crate::net::ProbeContext;
+use crate::sip::uri::{valid_user, SipUri, Transport};
+use crate::{sip, CheckError, Outcome};
 
 /// SIP OPTIONS health check for keepalived: what `sipsak -s` does, with a hard deadline.
 ///
@@ -18,12 +21,12 @@ use crate::sip::uri::{valid_user, Transport};
 #[command(name = "check-sip", version, after_help = EXIT_STATUS_HELP)]
 pub struct CheckSip {
     /// sip:HOST[:PORT][;transport=udp|tcp]; port 5060 by default, IPv6 as sip:[::1].
-    #[arg(value_name = "URI")]
-    pub uri: String,
+    #[arg(value_name = "URI", value_parser = typed::<SipUri>())]
+    pub uri: SipUri,
 
     /// Transport to use, overriding the URI's ;transport= (default udp).
     #[arg(long, value_enum, value_name = "TRANSPORT")]
-    pub transport: Option<Transport>,
+    pub transport: Option<TransportArg>,
 
     /// Put this user part in the Request-URI (sip:NAME@HOST).
     #[arg(long, value_name = "NAME", value_parser = parse_user)]
@@ -41,6 +44,24 @@ pub struct CheckSip {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub common: CommonArgs,
+}
+
+/// `--transport`: the command line's spelling of [`Transport`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TransportArg {
+    /// UDP, with RFC 3261 Timer A retransmissions.
+    Udp,
+    /// TCP, framed by Content-Length.
+    Tcp,
+}
+
+impl From<TransportArg> for Transport {
+    fn from(arg: TransportArg) -> Transport {
+        match arg {
+            TransportArg::Udp => Transport::Udp,
+            TransportArg::Tcp => Transport::Tcp,
+        }
+    }
 }
 
 /// The clap command, for man pages and completions.
@@ -62,4 +83,36 @@ fn parse_t1(s: &str) -> Result<Duration, String> {
         return Err("T1 below 10ms would flood the server".into());
     }
     Ok(d)
+}
+
+impl Check for CheckSip {
+    const LABEL: &'static str = "SIP";
+    const PROGRAM: &'static str = "check-sip";
+    type Options = sip::Options;
+
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
+
+    fn target(&self) -> String {
+        self.uri.to_string()
+    }
+
+    fn options(&self) -> Result<sip::Options, CheckError> {
+        Ok(sip::Options {
+            uri: self.uri.clone(),
+            transport: self
+                .transport
+                .map(Transport::from)
+                .or(self.uri.transport)
+                .unwrap_or_default(),
+            user: self.user.clone(),
+            accept: self.accept.clone(),
+            t1: self.t1,
+        })
+    }
+
+    async fn probe(opts: &sip::Options, ctx: &ProbeContext) -> Outcome {
+        sip::probe(opts, ctx).await
+    }
 }

@@ -2,7 +2,11 @@
 
 use clap::{CommandFactory, Parser};
 
-use super::{parse_wire_bytes, CommonArgs, WireBytes, EXIT_STATUS_HELP};
+use super::shell::Check;
+use super::{parse_wire_bytes, CommonArgs, Given, Typed, WireBytes, EXIT_STATUS_HELP};
+use crate::net::ProbeContext;
+use crate::target::{mask_userinfo, Target};
+use crate::{tcp, CheckError, Outcome};
 
 /// TCP health check for keepalived: connects, optionally sends a string and expects one.
 ///
@@ -13,8 +17,8 @@ use super::{parse_wire_bytes, CommonArgs, WireBytes, EXIT_STATUS_HELP};
 #[command(name = "check-tcp", version, after_help = EXIT_STATUS_HELP)]
 pub struct CheckTcp {
     /// Where to connect: HOST:PORT, [IPV6]:PORT or tcp://HOST:PORT.
-    #[arg(value_name = "TARGET")]
-    pub target: String,
+    #[arg(value_name = "TARGET", value_parser = Typed(parse_target))]
+    pub target: Given<Target>,
 
     /// Send this after connecting; \r \n \t \0 \\ and \xHH escapes are understood.
     #[arg(short = 's', long, value_name = "STRING", value_parser = parse_wire_bytes)]
@@ -34,7 +38,41 @@ pub struct CheckTcp {
     pub common: CommonArgs,
 }
 
+fn parse_target(s: &str) -> Result<Given<Target>, CheckError> {
+    Ok(Given {
+        value: Target::parse(s, "tcp", None)?,
+        shown: mask_userinfo(s),
+    })
+}
+
 /// The clap command, for man pages and completions.
 pub fn command() -> clap::Command {
     CheckTcp::command()
+}
+
+impl Check for CheckTcp {
+    const LABEL: &'static str = "TCP";
+    const PROGRAM: &'static str = "check-tcp";
+    type Options = tcp::Options;
+
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
+
+    fn target(&self) -> String {
+        self.target.to_string()
+    }
+
+    fn options(&self) -> Result<tcp::Options, CheckError> {
+        Ok(tcp::Options {
+            target: self.target.value.clone(),
+            send: self.send.clone().map(|w| w.0),
+            expect: self.expect.clone().map(|w| w.0),
+            max_bytes: self.max_bytes as usize,
+        })
+    }
+
+    async fn probe(opts: &tcp::Options, ctx: &ProbeContext) -> Outcome {
+        tcp::probe(opts, ctx).await
+    }
 }

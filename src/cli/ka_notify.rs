@@ -1,25 +1,30 @@
-//! `ka-notify`'s command line.
+//! `ka-notify`'s command line, and the program: one event from the arguments, the FIFO
+//! mode, or `status`, each in the shell's process ([`super::shell`]).
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
+use tracing::error;
 
-use crate::logging::LogTarget;
+use super::shell::{install_panic_hook, print_line, runtime, usage_error};
+use super::LogArgs;
+use crate::logging;
 use crate::notify::actions::split_command;
-use crate::state::{VrrpState, DEFAULT_STATE_DIR};
+use crate::notify::{self, event, fifo, status};
+use crate::state::{Kind, VrrpState, DEFAULT_STATE_DIR};
+
+/// The program name, for logging identity and its lines on stdout.
+const PROGRAM: &str = "ka-notify";
 
 /// keepalived's notify handler: records each state change atomically and in order, and
 /// starts or stops a service.
-///
-/// As `notify`:            ka-notify [OPTIONS]   (keepalived appends INSTANCE|GROUP NAME STATE PRIORITY)
-/// As `notify_master` ...: ka-notify [OPTIONS] --instance VI_1 MASTER
-/// As `notify_fifo_script` (recommended, the only mode keepalived delivers in order):
-///                         ka-notify fifo [OPTIONS]   (keepalived appends the FIFO path)
 #[derive(Debug, Parser)]
 #[command(
     name = "ka-notify",
     version,
+    long_about = LONG_ABOUT,
     args_conflicts_with_subcommands = true,
     after_help = "Exit status: 0 when the event was recorded and every action succeeded (or the event was older than the one on record), 1 otherwise."
 )]
@@ -36,6 +41,19 @@ pub struct KaNotify {
     #[allow(missing_docs)]
     pub options: NotifyOptions,
 }
+
+/// `--help`'s description, with the three ways keepalived runs it on lines of their own.
+const LONG_ABOUT: &str = "\
+keepalived's notify handler: records each state change atomically and in order, and \
+starts or stops a service.
+
+As notify (keepalived appends INSTANCE|GROUP NAME STATE PRIORITY):
+    ka-notify [OPTIONS]
+As notify_master, notify_backup, notify_fault, notify_stop:
+    ka-notify [OPTIONS] --instance VI_1 MASTER
+As notify_fifo_script (recommended: the only mode keepalived delivers in order;
+keepalived appends the FIFO path):
+    ka-notify fifo [OPTIONS]";
 
 /// The modes other than handling one event from the arguments.
 #[derive(Debug, Subcommand)]
@@ -115,13 +133,30 @@ pub struct NotifyOptions {
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = super::parse_timeout)]
     pub action_timeout: Duration,
 
-    /// More log detail.
-    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
-    pub verbose: u8,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub log: LogArgs,
+}
 
-    /// Where log records go; auto = journald when not on a terminal and journald runs.
-    #[arg(long, value_enum, value_name = "TARGET", default_value_t = LogTarget::Auto)]
-    pub log: LogTarget,
+impl NotifyOptions {
+    /// The handler's plain options.
+    pub fn options(&self) -> notify::Options {
+        notify::Options {
+            state_dir: self.state_dir.clone(),
+            instance: self.instance.clone(),
+            group: self.group.clone(),
+            marker: self.marker.clone(),
+            history: self.history.clone(),
+            service: self.service.clone(),
+            start_on: self.start_on.clone(),
+            stop_on: self.stop_on.clone(),
+            on_master: self.on_master.clone(),
+            on_backup: self.on_backup.clone(),
+            on_fault: self.on_fault.clone(),
+            on_stop: self.on_stop.clone(),
+            action_timeout: self.action_timeout,
+        }
+    }
 }
 
 fn parse_state(s: &str) -> Result<VrrpState, String> {
@@ -131,4 +166,71 @@ fn parse_state(s: &str) -> Result<VrrpState, String> {
 /// The clap command, for man pages and completions.
 pub fn command() -> clap::Command {
     KaNotify::command()
+}
+
+/// Runs ka-notify with the process's arguments.
+pub fn main() -> ExitCode {
+    install_panic_hook(|message| {
+        let line = format!("{PROGRAM}: internal error: {message}").replace('\n', " ");
+        error!("{line}");
+        print_line(&line);
+        1
+    });
+    let cli = match KaNotify::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(PROGRAM, e, 1, |m| format!("{PROGRAM}: bad arguments: {m}")),
+    };
+    match cli.command {
+        Some(Mode::Status { state_dir }) => {
+            let (lines, ok) = status::report(&state_dir);
+            for line in lines {
+                print_line(&line);
+            }
+            exit(ok)
+        }
+        Some(Mode::Fifo { fifo, options }) => {
+            logging::init(PROGRAM, options.log.log, options.log.verbose);
+            let opts = options.options();
+            match runtime() {
+                Ok(rt) => {
+                    let code = rt.block_on(fifo::read_events(&fifo, &opts));
+                    rt.shutdown_background();
+                    code
+                }
+                Err(e) => {
+                    error!("{e}");
+                    print_line(&format!("{PROGRAM}: {e}"));
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        None => {
+            let args = &cli.options;
+            logging::init(PROGRAM, args.log.log, args.log.verbose);
+            let named = match (&args.instance, &args.group) {
+                (Some(name), _) => Some((Kind::Instance, name.as_str())),
+                (_, Some(name)) => Some((Kind::Group, name.as_str())),
+                _ => None,
+            };
+            let event = match event::from_args(&cli.event, named, event::seq_of_this_process()) {
+                Ok(event) => event,
+                Err(why) => {
+                    error!(result = "failed", "bad event: {why}");
+                    print_line(&format!("{PROGRAM}: bad event: {why}"));
+                    return ExitCode::FAILURE;
+                }
+            };
+            let handled = notify::handle(&event, &args.options());
+            print_line(&format!("{PROGRAM}: {}", handled.summary));
+            exit(handled.ok)
+        }
+    }
+}
+
+fn exit(ok: bool) -> ExitCode {
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

@@ -1,22 +1,36 @@
-//! Command-line definitions, kept in the library so man pages and completions can be
-//! generated from the same clap definitions the programs parse with.
+//! The top floor: each program's command line and the process it runs in. Nothing below
+//! this module imports it; it turns argv into the plain options structs of the probes
+//! ([`crate::tcp::Options`], [`crate::sip::Options`], [`crate::rtsp::Options`],
+//! [`crate::notify::Options`]).
 //!
-//! [`CommonArgs`] is flattened into every check, so `--timeout`, `--source`, `-v`,
-//! `--format` and `--log` read the same in all of them.
+//! The clap definitions live in the library so that man pages and completions are
+//! generated from the same definitions the programs parse with. [`CommonArgs`] is
+//! flattened into every check and [`LogArgs`] into every program, so `--timeout`,
+//! `--source`, `-v`, `--format` and `--log` read the same everywhere. Values are parsed
+//! once, here, into typed values ([`typed`]); a target that does not parse is a usage
+//! error whose message masks any password.
+//!
+//! - [`shell`]: the one process shell (usage errors, panic hook, logging, deadline,
+//!   watchdog, signals, runtime, status line, exit status).
+//! - [`check_tcp`], [`check_sip`], [`check_rtsp`], [`ka_notify`]: the programs.
 
 pub mod check_rtsp;
 pub mod check_sip;
 pub mod check_tcp;
 pub mod ka_notify;
+pub mod shell;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::TypedValueParser;
+use clap::error::ErrorKind;
 use clap::Args;
 
 use crate::logging::LogTarget;
 use crate::report::Format;
+use crate::CheckError;
 
 /// The default deadline. keepalived's default script timeout is one second (the
 /// `interval`); ending at 800 ms leaves room to report before keepalived's SIGTERM.
@@ -27,7 +41,8 @@ pub const EXIT_STATUS_HELP: &str = "\
 Exit status:
   0  healthy
   1  anything else: unhealthy, timed out, bad arguments, resolve failure, internal error
-  With --format nagios: 0 OK, 2 CRITICAL, 3 UNKNOWN (bad arguments still exit 1).";
+  With --format nagios: 0 OK, 2 CRITICAL (any unhealthy verdict, an --expect mismatch
+  included), 3 UNKNOWN (bad arguments too, unless --format itself is the typo).";
 
 /// Options every check shares.
 #[derive(Debug, Clone, Args)]
@@ -42,17 +57,13 @@ pub struct CommonArgs {
     #[arg(long, value_name = "ADDR")]
     pub source: Option<IpAddr>,
 
-    /// More log detail: -v shows each stage, -vv the bytes on the wire.
-    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
-    pub verbose: u8,
-
     /// Output: one text line, one JSON object, or the text line with Nagios exit statuses.
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Text)]
     pub format: Format,
 
-    /// Where log records go; auto = journald when not on a terminal and journald runs.
-    #[arg(long, value_enum, value_name = "TARGET", default_value_t = LogTarget::Auto)]
-    pub log: LogTarget,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub log: LogArgs,
 
     /// Check only while ka-notify's state file says this node is MASTER for the VRRP
     /// instance (or sync group) NAME; otherwise print SKIPPED and exit 0. A missing or
@@ -63,6 +74,94 @@ pub struct CommonArgs {
     /// Where ka-notify keeps its state files (for --only-if-master).
     #[arg(long, value_name = "DIR", default_value = crate::state::DEFAULT_STATE_DIR)]
     pub state_dir: PathBuf,
+}
+
+/// Logging options, the same in every program.
+#[derive(Debug, Clone, Args)]
+pub struct LogArgs {
+    /// More log detail: -v shows each stage, -vv the bytes on the wire.
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Where log records go; auto = journald when not on a terminal and journald runs.
+    #[arg(long, value_enum, value_name = "TARGET", default_value_t = LogTarget::Auto)]
+    pub log: LogTarget,
+}
+
+/// A clap value parser for a value that parses into `T` with a [`CheckError`]. Unlike a
+/// plain `fn(&str) -> Result<T, String>`, whose failures clap reports as "invalid value
+/// 'INPUT' ...", the message is the error's own, so an input holding a password is never
+/// echoed: [`CheckError::Target`] masks it.
+#[derive(Clone, Copy)]
+pub struct Typed<T>(pub fn(&str) -> Result<T, CheckError>);
+
+/// [`Typed`] for `T`'s `FromStr`.
+pub fn typed<T>() -> Typed<T>
+where
+    T: std::str::FromStr<Err = CheckError>,
+{
+    Typed(|s| s.parse())
+}
+
+impl<T: Clone + Send + Sync + 'static> TypedValueParser for Typed<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        let fail = |message: String| {
+            let mut cmd = cmd.clone();
+            clap::Error::raw(ErrorKind::ValueValidation, format!("{message}\n")).format(&mut cmd)
+        };
+        let text = value
+            .to_str()
+            .ok_or_else(|| fail("a target must be UTF-8 text".into()))?;
+        (self.0)(text).map_err(|e| fail(e.to_string()))
+    }
+}
+
+/// A value together with how the operator wrote it (any password masked), for targets
+/// whose status line should read as they appear in keepalived.conf: `tcp://db1:5432`
+/// stays `tcp://db1:5432`, not `db1:5432`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Given<T> {
+    /// The parsed value.
+    pub value: T,
+    /// The input, password masked.
+    pub shown: String,
+}
+
+impl<T> std::fmt::Display for Given<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shown)
+    }
+}
+
+/// The `--format` asked for on `args`, read without clap: when the command line does not
+/// parse, a usage error still answers in the format (and exit statuses) asked for, as
+/// monitoring-plugins do with UNKNOWN (3). `None` when absent or not a known format.
+pub fn format_in_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Option<Format> {
+    let mut found = None;
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let value = match arg.to_str() {
+            Some("--format") => args.next(),
+            Some(a) => a.strip_prefix("--format=").map(Into::into),
+            None => None,
+        };
+        if let Some(v) = value {
+            found = match v.to_str() {
+                Some("text") => Some(Format::Text),
+                Some("json") => Some(Format::Json),
+                Some("nagios") => Some(Format::Nagios),
+                _ => None,
+            };
+        }
+    }
+    found
 }
 
 /// Parses a `--timeout` value: a humantime duration ("800ms", "2s", "1s 500ms"), more than
@@ -104,6 +203,26 @@ mod tests {
         assert!(parse_timeout("0s").unwrap_err().contains("zero"));
         assert!(parse_timeout("5").unwrap_err().contains("not a duration"));
         assert!(parse_timeout("2h").unwrap_err().contains("hour"));
+    }
+
+    #[test]
+    fn format_is_found_without_clap() {
+        let args = |a: &[&str]| {
+            a.iter()
+                .map(Into::into)
+                .collect::<Vec<std::ffi::OsString>>()
+        };
+        assert_eq!(
+            format_in_args(args(&["x", "--format", "nagios"])),
+            Some(Format::Nagios)
+        );
+        assert_eq!(
+            format_in_args(args(&["--format=json", "x"])),
+            Some(Format::Json)
+        );
+        assert_eq!(format_in_args(args(&["x", "--format", "xml"])), None);
+        assert_eq!(format_in_args(args(&["x", "--format"])), None);
+        assert_eq!(format_in_args(args(&["x"])), None);
     }
 
     #[test]

@@ -11,6 +11,10 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use super::event::Event;
+use super::Options;
+use crate::state::VrrpState;
+
 /// How long a timed-out command gets between SIGTERM and SIGKILL.
 pub const KILL_GRACE: Duration = Duration::from_secs(2);
 
@@ -156,6 +160,73 @@ fn join_with_timeout(handle: std::thread::JoinHandle<String>, wait: Duration) ->
     } else {
         String::new()
     }
+}
+
+/// The actions `event` sets off, run in order: `systemctl start|stop` of `--service`,
+/// then the state's hooks. Each result is the action's name and how it went.
+pub fn for_event(event: &Event, opts: &Options) -> Vec<(String, Result<String, String>)> {
+    let mut results = Vec::new();
+    if let Some(unit) = &opts.service {
+        if opts.start_on.contains(&event.state) {
+            results.push(systemctl("start", unit, opts.action_timeout));
+        } else if opts.stop_on.contains(&event.state) {
+            results.push(systemctl("stop", unit, opts.action_timeout));
+        }
+    }
+    let hooks = match event.state {
+        VrrpState::Master => &opts.on_master,
+        VrrpState::Backup => &opts.on_backup,
+        VrrpState::Fault => &opts.on_fault,
+        VrrpState::Stop => &opts.on_stop,
+        VrrpState::Deleted => return results,
+    };
+    for argv in hooks {
+        let finished = run(argv, opts.action_timeout);
+        let what = format!("hook {}", argv.join(" "));
+        let described = finished.describe();
+        results.push((
+            what,
+            if finished.ok() {
+                Ok(described)
+            } else {
+                Err(described)
+            },
+        ));
+    }
+    results
+}
+
+/// `systemctl VERB UNIT`; a stop that fails or overruns escalates to killing the unit.
+fn systemctl(verb: &str, unit: &str, timeout: Duration) -> (String, Result<String, String>) {
+    let what = format!("systemctl {verb} {unit}");
+    let argv: Vec<String> = vec!["systemctl".into(), verb.into(), unit.into()];
+    let finished = run(&argv, timeout);
+    if finished.ok() {
+        return (what, Ok(finished.describe()));
+    }
+    if verb != "stop" {
+        return (what, Err(finished.describe()));
+    }
+    let kill: Vec<String> = vec![
+        "systemctl".into(),
+        "kill".into(),
+        "--signal=SIGKILL".into(),
+        unit.into(),
+    ];
+    let killed = run(&kill, timeout);
+    let how = if killed.ok() {
+        "escalated: systemctl kill --signal=SIGKILL succeeded"
+    } else {
+        "escalated: systemctl kill --signal=SIGKILL failed too"
+    };
+    (
+        what,
+        Err(format!(
+            "{}; {how} ({})",
+            finished.describe(),
+            killed.describe()
+        )),
+    )
 }
 
 fn signal_group(pgid: i32, signal: i32) {

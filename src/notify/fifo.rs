@@ -15,32 +15,15 @@ use tokio::signal::unix::{signal, SignalKind};
 use tracing::{debug, error, info, warn};
 
 use super::event::{boottime_ns, from_fifo_line, FifoLine};
-use super::handle;
-use crate::cli::ka_notify::NotifyOptions;
+use super::{handle, Options};
 use crate::state::Seq;
 
 /// Longest line kept; keepalived's are under 100 bytes, so more is not keepalived.
 const MAX_LINE: usize = 4096;
 
-/// Reads and handles events until SIGTERM, SIGINT or EOF.
-pub fn run(path: &Path, opts: &NotifyOptions) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            error!("cannot start runtime: {e}");
-            println!("ka-notify: cannot start runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let code = runtime.block_on(read_events(path, opts));
-    runtime.shutdown_background();
-    code
-}
-
-async fn read_events(path: &Path, opts: &NotifyOptions) -> ExitCode {
+/// Reads and handles events until SIGTERM, SIGINT or EOF; run it on the program's
+/// runtime.
+pub async fn read_events(path: &Path, opts: &Options) -> ExitCode {
     let (Ok(mut term), Ok(mut int)) = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),

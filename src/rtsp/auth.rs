@@ -21,6 +21,9 @@ pub enum Challenge {
         opaque: Option<String>,
         /// whether the server offers `qop=auth`
         qop_auth: bool,
+        /// `stale=true`: the previous answer's credentials were right but its nonce had
+        /// expired, so answering again with the new nonce is expected (RFC 2617 3.2.1).
+        stale: bool,
     },
 }
 
@@ -85,6 +88,7 @@ pub fn parse(header: &str) -> Result<Challenge, String> {
         nonce,
         opaque: get("opaque"),
         qop_auth: qop.is_some(),
+        stale: get("stale").is_some_and(|v| v.eq_ignore_ascii_case("true")),
     })
 }
 
@@ -147,6 +151,7 @@ pub fn authorization(
             nonce,
             opaque,
             qop_auth,
+            ..
         } => {
             let ha1 = md5_hex(&format!(
                 "{}:{realm}:{}",
@@ -248,6 +253,7 @@ mod tests {
             nonce: "dcd98b7102dd2f0e8b11d0f600bfb0c093".into(),
             opaque: Some("5ccc069c403ebaf9f0171e9517f40e41".into()),
             qop_auth: true,
+            stale: false,
         };
         let h = authorization(
             &c,
@@ -307,9 +313,12 @@ mod tests {
                 realm: "a, b".into(),
                 nonce: "n\"1".into(),
                 opaque: None,
-                qop_auth: true
+                qop_auth: true,
+                stale: false,
             }
         );
+        let stale = parse(r#"Digest realm="x", nonce="new", stale=TRUE"#).unwrap();
+        assert!(matches!(stale, Challenge::Digest { stale: true, .. }));
         let both = vec![
             "Basic realm=\"x\"".to_string(),
             "Digest realm=\"x\", nonce=\"y\"".to_string(),

@@ -4,7 +4,9 @@
 //! Parsed by hand like the other targets: the `url` crate would bring in IDNA tables for
 //! nothing a health check needs.
 
-use crate::target::Target;
+use std::fmt;
+
+use crate::target::{mask_userinfo, mask_userinfo_unparsed, Target};
 use crate::CheckError;
 
 /// The default RTSP port.
@@ -30,7 +32,8 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-/// A parsed RTSP URL.
+/// A parsed RTSP URL. Its `Display` is the URL as the operator wrote it with any password
+/// replaced by `***`, so it can go to a status line or the journal as it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RtspUrl {
     /// Credentials from the user-info part, percent-decoded.
@@ -39,13 +42,29 @@ pub struct RtspUrl {
     pub target: Target,
     /// The path, with its leading `/`, or empty.
     pub path: String,
+    /// The input with the password masked, for display.
+    shown: String,
+}
+
+impl fmt::Display for RtspUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.shown)
+    }
+}
+
+impl std::str::FromStr for RtspUrl {
+    type Err = CheckError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RtspUrl::parse(s)
+    }
 }
 
 impl RtspUrl {
     /// Parses an `rtsp://` URL, or a bare `HOST[:PORT]`.
     pub fn parse(input: &str) -> Result<RtspUrl, CheckError> {
         let bad = |why: String| CheckError::Target {
-            input: mask_password(input),
+            input: mask_userinfo_unparsed(input),
             why,
         };
         let rest = match input.split_once("://") {
@@ -93,6 +112,7 @@ impl RtspUrl {
             credentials,
             target,
             path: path.to_string(),
+            shown: mask_userinfo(input),
         })
     }
 
@@ -105,22 +125,6 @@ impl RtspUrl {
             &self.path
         };
         format!("rtsp://{}{path}", self.target)
-    }
-}
-
-/// `rtsp://user:secret@host/` as `rtsp://user:***@host/`, for status lines and logs.
-pub fn mask_password(input: &str) -> String {
-    let Some((scheme, rest)) = input.split_once("://") else {
-        return input.to_string();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rsplit_once('@') {
-        Some((userinfo, _)) if userinfo.contains(':') => {
-            let user = userinfo.split(':').next().unwrap_or("");
-            let after = &rest[userinfo.len()..];
-            format!("{scheme}://{user}:***{after}")
-        }
-        _ => input.to_string(),
     }
 }
 
@@ -184,16 +188,32 @@ mod tests {
 
     #[test]
     fn passwords_never_show() {
+        for input in [
+            "rtsp://user:secret@host/x",
+            "user:secret@host/x",
+            "rtsp://user:s%65cret@host:8554/x",
+        ] {
+            let url = RtspUrl::parse(input).unwrap();
+            assert_eq!(url.credentials.unwrap().user, "user");
+            let shown = RtspUrl::parse(input).unwrap().to_string();
+            assert!(
+                !shown.contains("secret") && !shown.contains("%65"),
+                "{shown}"
+            );
+            assert!(shown.contains("user:***@host"), "{shown}");
+        }
         assert_eq!(
-            mask_password("rtsp://user:secret@host/x"),
-            "rtsp://user:***@host/x"
+            RtspUrl::parse("rtsp://user@host/x").unwrap().to_string(),
+            "rtsp://user@host/x"
         );
-        assert_eq!(mask_password("rtsp://user@host/x"), "rtsp://user@host/x");
-        assert_eq!(mask_password("rtsp://host/a@b"), "rtsp://host/a@b");
-        let err = RtspUrl::parse("rtsp://user:secret@host:0/")
-            .unwrap_err()
-            .to_string();
-        assert!(!err.contains("secret"), "{err}");
+        for bad in [
+            "rtsp://user:secret@host:0/",
+            "user:secret@host:0/x",
+            "user:secret@[zz",
+        ] {
+            let err = RtspUrl::parse(bad).unwrap_err().to_string();
+            assert!(!err.contains("secret"), "{err}");
+        }
         let c = Credentials {
             user: "u".into(),
             password: "secret".into(),

@@ -282,4 +282,14 @@ mod tests {
             "Service Unavailable"
         );
     }
+
+    #[test]
+    fn two_different_content_lengths_are_malformed() {
+        // RFC 4475 3.3.9 in SIP's spelling: the long and the compact name disagree.
+        let msg = b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\nl: 150\r\n\r\n";
+        assert!(parse_message(msg)
+            .unwrap_err()
+            .contains("conflicting Content-Length"));
+        assert!(matches!(frame(msg), Frame::Invalid(w) if w.contains("conflicting")));
+    }
 }

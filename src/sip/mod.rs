@@ -3,9 +3,52 @@
 //! - [`uri`]: the target URI and the transport.
 //! - [`request`]: the OPTIONS request and the identifiers its answer must echo.
 //! - [`message`]: framing and parsing responses, sans I/O.
-//! - [`probe`]: the conversation, on top of [`crate::net`].
+//! - [`transaction`]: the client transaction (retransmissions, 1xx, matching), sans I/O.
+//! - [`probe`]: the thin I/O driver, on top of [`crate::net`].
+//!
+//! Call [`probe()`] with [`Options`] and a [`ProbeContext`](crate::net::ProbeContext).
 
 pub mod message;
 pub mod probe;
 pub mod request;
+pub mod transaction;
 pub mod uri;
+
+use std::time::Duration;
+
+use crate::accept::AcceptPolicy;
+pub use probe::probe;
+use uri::{SipUri, Transport};
+
+/// The default retransmission timer T1 (RFC 3261's 500 ms).
+pub const DEFAULT_T1: Duration = Duration::from_millis(500);
+
+/// What to ping and what counts as healthy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Where to send OPTIONS.
+    pub uri: SipUri,
+    /// The transport (the URI's `;transport=` is a default a caller may override).
+    pub transport: Transport,
+    /// A user part for the Request-URI instead of the URI's own (none by default: stock
+    /// Kamailio answers 404 to `sip:s@host`).
+    pub user: Option<String>,
+    /// Final status codes that count as healthy.
+    pub accept: AcceptPolicy,
+    /// UDP retransmission timer T1.
+    pub t1: Duration,
+}
+
+impl Options {
+    /// Options for pinging `uri` with everything else at its default: the URI's transport
+    /// (else UDP), 2xx healthy, T1 500 ms.
+    pub fn new(uri: SipUri) -> Self {
+        Options {
+            transport: uri.transport.unwrap_or_default(),
+            uri,
+            user: None,
+            accept: AcceptPolicy::default(),
+            t1: DEFAULT_T1,
+        }
+    }
+}

@@ -1,82 +1,47 @@
-//! The check-sip conversation: send OPTIONS, wait for the final response that answers it.
+//! The check-sip I/O driver: sockets on one side, [`Transaction`] on the other.
 //!
-//! Over UDP the request is retransmitted per RFC 3261 Timer A (T1, 2*T1, 4*T1, ... capped
-//! at T2) until a response arrives or the deadline passes, so one lost datagram is not a
-//! failover; a provisional (1xx) answer slows retransmission to T2, as in the Proceeding
-//! state. Over TCP the stream is framed by Content-Length. On either, only a response
-//! echoing our Via branch, Call-ID and CSeq counts; anything else is ignored and logged.
+//! Over UDP the request goes out whenever the transaction says so and each datagram is
+//! handed to it; over TCP the stream is framed by Content-Length and each message handed
+//! to it. Everything about timers, matching and 1xx lives in the transaction.
 
 use std::time::{Duration, Instant};
 
 use tracing::debug;
 
-use super::message::{frame, parse_message, Message, Response, MAX_BODY_BYTES, MAX_HEADER_BYTES};
+use super::message::{frame, MAX_BODY_BYTES, MAX_HEADER_BYTES};
 use super::request::{options, RequestIds};
-use super::uri::{SipUri, Transport};
-use crate::cli::check_sip::CheckSip;
-use crate::cli::CommonArgs;
+use super::transaction::{status_text, Received, Transaction, Transmit};
+use super::uri::Transport;
+use super::Options;
 use crate::deadline::format_ms;
 use crate::escape::printable;
 use crate::net::{self, ProbeContext, SHOWN_BYTES};
-use crate::runner::Check;
-use crate::target::Target;
-use crate::{CheckError, Outcome, Stage};
+use crate::target::mask_userinfo;
+use crate::{Outcome, Stage};
 
-/// RFC 3261 T2: the longest retransmission interval for non-INVITE requests.
-const T2: Duration = Duration::from_secs(4);
-
-impl Check for CheckSip {
-    const LABEL: &'static str = "SIP";
-    const PROGRAM: &'static str = "check-sip";
-
-    fn common(&self) -> &CommonArgs {
-        &self.common
-    }
-
-    fn target(&self) -> std::borrow::Cow<'_, str> {
-        std::borrow::Cow::Borrowed(&self.uri)
-    }
-
-    async fn probe(&self, ctx: &ProbeContext) -> Result<Outcome, CheckError> {
-        let uri = SipUri::parse(&self.uri)?;
-        let transport = self.transport.or(uri.transport).unwrap_or_default();
-        let request_uri = uri.request_uri(self.user.as_deref());
-        let mut tx = Transaction {
-            ids: RequestIds::fresh(),
-            request_uri,
-            transport,
-            has_user: self.user.is_some() || uri.user.is_some(),
-            check: self,
-            sent: 0,
-            ignored: 0,
-            provisional: None,
-        };
-        let outcome = match transport {
-            Transport::Udp => tx.over_udp(&uri.target, ctx).await,
-            Transport::Tcp => tx.over_tcp(&uri.target, ctx).await,
-        };
-        Ok(outcome
-            .unwrap_or_else(|failed| failed)
-            .with_detail("transport", transport.as_str())
-            .with_detail("request_uri", tx.request_uri))
-    }
+/// Pings `opts.uri` with OPTIONS and judges the final response. Runs until it has a
+/// verdict; the caller bounds it with the deadline in `ctx`.
+pub async fn probe(opts: &Options, ctx: &ProbeContext) -> Outcome {
+    let request_uri = opts.uri.request_uri(opts.user.as_deref());
+    let driver = Driver { opts, request_uri };
+    let outcome = match opts.transport {
+        Transport::Udp => driver.over_udp(ctx).await,
+        Transport::Tcp => driver.over_tcp(ctx).await,
+    };
+    outcome
+        .unwrap_or_else(|failed| failed)
+        .with_detail("transport", opts.transport.as_str())
+        .with_detail("request_uri", mask_userinfo(&driver.request_uri))
 }
 
-/// One OPTIONS transaction and what has been seen of it.
-struct Transaction<'a> {
-    ids: RequestIds,
+struct Driver<'a> {
+    opts: &'a Options,
     request_uri: String,
-    transport: Transport,
-    has_user: bool,
-    check: &'a CheckSip,
-    sent: u32,
-    ignored: u32,
-    provisional: Option<String>,
 }
 
-impl Transaction<'_> {
-    async fn over_udp(&mut self, target: &Target, ctx: &ProbeContext) -> Result<Outcome, Outcome> {
-        let addrs = net::resolve(target, ctx).await?;
+impl Driver<'_> {
+    async fn over_udp(&self, ctx: &ProbeContext) -> Result<Outcome, Outcome> {
+        let addrs = net::resolve(&self.opts.uri.target, ctx).await?;
         // A datagram cannot tell a dead address from a slow one before the deadline, so
         // UDP uses the first address; the status line names it.
         let peer = addrs[0];
@@ -84,118 +49,100 @@ impl Transaction<'_> {
         let local = socket
             .local_addr()
             .map_err(|e| Outcome::unhealthy(Stage::Connect, net::describe_io(&e)))?;
-        let request = options(&self.request_uri, Transport::Udp, local, &self.ids);
+        let ids = RequestIds::fresh();
+        let request = options(&self.request_uri, Transport::Udp, local, &ids);
         ctx.progress
             .enter(Stage::Send, format!("sending OPTIONS to {peer}"));
         let started = Instant::now();
-        let mut interval = self.check.t1;
-        let mut next_send = started;
+        let mut tx = Transaction::new(request, ids, false, self.opts.t1, started);
         let mut buf = vec![0u8; MAX_HEADER_BYTES + MAX_BODY_BYTES];
         loop {
-            if Instant::now() >= next_send {
-                net::send_datagram(&socket, &request).await?;
-                self.sent += 1;
-                if self.sent > 1 {
+            while let Some(Transmit { number }) = tx.poll_transmit(Instant::now()) {
+                net::send_datagram(&socket, tx.request()).await?;
+                if number > 1 {
                     debug!(
-                        "retransmission {} after {}",
-                        self.sent - 1,
-                        format_ms(interval / 2)
+                        "retransmission {} at {}",
+                        number - 1,
+                        format_ms(started.elapsed())
                     );
                 }
-                next_send += interval;
-                interval = (interval * 2).min(T2);
-                self.enter_waiting(ctx);
+                ctx.progress
+                    .enter(Stage::Receive, tx.waiting_text(Transport::Udp.as_str()));
             }
+            let wake = tx.poll_timeout();
             tokio::select! {
                 received = net::recv_datagram(&socket, &mut buf, ctx) => {
-                    if let Some(resp) = self.consider(&buf[..received?], ctx)? {
-                        return Ok(self.verdict(&resp, started.elapsed()));
-                    }
-                    if self.provisional.is_some() {
-                        // Proceeding: the server has the request; retransmit at T2 only.
-                        interval = T2;
-                        next_send = next_send.max(Instant::now() + T2);
+                    let bytes = &buf[..received?];
+                    match tx.handle(bytes, Instant::now()) {
+                        Ok(Received::Final(resp)) => {
+                            return Ok(self.verdict(&resp, started.elapsed(), &tx))
+                        }
+                        Ok(Received::Pending) => {
+                            ctx.progress.note(tx.waiting_text(Transport::Udp.as_str()))
+                        }
+                        Err(why) => return Err(unparsable(&why, bytes)),
                     }
                 }
-                _ = tokio::time::sleep_until(next_send.into()) => {}
+                _ = sleep_until(wake) => {}
             }
         }
     }
 
-    async fn over_tcp(&mut self, target: &Target, ctx: &ProbeContext) -> Result<Outcome, Outcome> {
-        let addrs = net::resolve(target, ctx).await?;
+    async fn over_tcp(&self, ctx: &ProbeContext) -> Result<Outcome, Outcome> {
+        let addrs = net::resolve(&self.opts.uri.target, ctx).await?;
         let mut conn = net::connect_tcp(&addrs, ctx).await?;
         let local = conn
             .stream
             .local_addr()
             .map_err(|e| Outcome::unhealthy(Stage::Connect, net::describe_io(&e)))?;
-        let request = options(&self.request_uri, Transport::Tcp, local, &self.ids);
+        let ids = RequestIds::fresh();
+        let request = options(&self.request_uri, Transport::Tcp, local, &ids);
         let started = Instant::now();
-        net::send(&mut conn.stream, &request, ctx).await?;
-        self.sent = 1;
-        self.enter_waiting(ctx);
+        let mut tx = Transaction::new(request, ids, true, self.opts.t1, started);
+        if tx.poll_transmit(started).is_some() {
+            net::send(&mut conn.stream, tx.request(), ctx).await?;
+        }
+        ctx.progress
+            .enter(Stage::Receive, tx.waiting_text(Transport::Tcp.as_str()));
         let mut buf = Vec::new();
         // Room for one maximal message plus a read's worth of the next.
         let max = MAX_HEADER_BYTES + MAX_BODY_BYTES + 8192;
         loop {
             let next = net::next_message(&mut conn.stream, &mut buf, max, frame, ctx).await;
             let Some((start, end)) = next? else {
-                let reason = format!("connection closed without a final response{}", self.seen());
+                let reason = format!("connection closed without a final response{}", tx.seen());
                 return Err(Outcome::unhealthy(Stage::Receive, reason));
             };
-            let found = self.consider(&buf[start..end], ctx);
+            let handled = tx.handle(&buf[start..end], Instant::now());
+            match handled {
+                Ok(Received::Final(resp)) => {
+                    return Ok(self.verdict(&resp, started.elapsed(), &tx))
+                }
+                Ok(Received::Pending) => {
+                    ctx.progress.note(tx.waiting_text(Transport::Tcp.as_str()))
+                }
+                Err(why) => return Err(unparsable(&why, &buf[start..end])),
+            }
             buf.drain(..end);
-            if let Some(resp) = found? {
-                return Ok(self.verdict(&resp, started.elapsed()));
-            }
         }
     }
 
-    /// Looks at one message: `Some` is the final answer to our request; `None` means keep
-    /// waiting (a provisional answer, someone else's response, a request); `Err` is bytes
-    /// that are not SIP, which no amount of waiting will fix.
-    fn consider(&mut self, bytes: &[u8], ctx: &ProbeContext) -> Result<Option<Response>, Outcome> {
-        let resp = match parse_message(bytes) {
-            Err(why) => return Err(self.unparsable(&why, bytes)),
-            Ok(Message::Request(method)) => {
-                debug!("ignored a {method} request from the server");
-                return Ok(None);
-            }
-            Ok(Message::Response(resp)) => resp,
-        };
-        if let Some(why) = self.ids.mismatch(&resp) {
-            self.ignored += 1;
-            debug!("ignored {} {}: not ours ({why})", resp.code, resp.reason);
-            self.note_waiting(ctx);
-            return Ok(None);
-        }
-        if resp.code < 200 {
-            debug!("provisional {} {}", resp.code, resp.reason);
-            self.provisional = Some(status_text(&resp));
-            self.note_waiting(ctx);
-            return Ok(None);
-        }
-        Ok(Some(resp))
-    }
-
-    fn unparsable(&self, why: &str, bytes: &[u8]) -> Outcome {
-        Outcome::unhealthy(
-            Stage::Parse,
-            format!("{why}: \"{}\"", printable(bytes, SHOWN_BYTES)),
-        )
-    }
-
-    fn verdict(&self, resp: &Response, rtt: Duration) -> Outcome {
+    fn verdict(&self, resp: &super::message::Response, rtt: Duration, tx: &Transaction) -> Outcome {
         let status = status_text(resp);
-        let accept = &self.check.accept;
+        let accept = &self.opts.accept;
         let outcome = if accept.accepts(resp.code) {
             Outcome::healthy(
-                format!("{status} in {} over {}", format_ms(rtt), self.transport),
+                format!(
+                    "{status} in {} over {}",
+                    format_ms(rtt),
+                    self.opts.transport
+                ),
                 rtt,
             )
         } else {
             let mut reason = format!("{status} (accepted: {accept})");
-            if resp.code == 404 && self.has_user {
+            let has_user = self.opts.user.is_some() || self.opts.uri.user.is_some();
+            if resp.code == 404 && has_user {
                 reason.push_str(
                     "; stock Kamailio answers 404 to a Request-URI with a user part, try sip:HOST",
                 );
@@ -205,51 +152,25 @@ impl Transaction<'_> {
         let mut outcome = outcome
             .with_detail("code", resp.code.to_string())
             .with_detail("reason_phrase", &resp.reason)
-            .with_detail("sent", self.sent.to_string());
+            .with_detail("sent", tx.sent().to_string());
         if let Some(server) = &resp.server {
             outcome = outcome.with_detail("server", server);
         }
         outcome
     }
-
-    fn enter_waiting(&self, ctx: &ProbeContext) {
-        ctx.progress.enter(Stage::Receive, self.waiting_text());
-    }
-
-    fn note_waiting(&self, ctx: &ProbeContext) {
-        ctx.progress.note(self.waiting_text());
-    }
-
-    /// "waiting for a final response (2 sent over udp; got 100 Trying)".
-    fn waiting_text(&self) -> String {
-        format!(
-            "waiting for a final response ({} sent over {}{})",
-            self.sent,
-            self.transport,
-            self.seen()
-        )
-    }
-
-    /// What arrived that was not the answer, for timeout and close messages.
-    fn seen(&self) -> String {
-        let mut seen = String::new();
-        if let Some(p) = &self.provisional {
-            seen.push_str(&format!("; got {p}"));
-        }
-        if self.ignored > 0 {
-            seen.push_str(&format!(
-                "; ignored {} response(s) not matching our Via branch, Call-ID and CSeq",
-                self.ignored
-            ));
-        }
-        seen
-    }
 }
 
-fn status_text(resp: &Response) -> String {
-    if resp.reason.is_empty() {
-        resp.code.to_string()
-    } else {
-        format!("{} {}", resp.code, resp.reason)
+fn unparsable(why: &str, bytes: &[u8]) -> Outcome {
+    Outcome::unhealthy(
+        Stage::Parse,
+        format!("{why}: \"{}\"", printable(bytes, SHOWN_BYTES)),
+    )
+}
+
+/// Sleeps until `wake`, or forever when nothing is scheduled (the deadline ends it).
+async fn sleep_until(wake: Option<Instant>) {
+    match wake {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
     }
 }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::target::Target;
+use crate::target::{mask_userinfo, mask_userinfo_unparsed, Target};
 use crate::CheckError;
 
 /// The default SIP port.
@@ -18,7 +18,7 @@ pub fn valid_user(user: &str) -> bool {
 }
 
 /// The transports check-sip speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Transport {
     /// UDP, with RFC 3261 Timer A retransmissions.
     #[default]
@@ -33,6 +33,15 @@ impl Transport {
         match self {
             Transport::Udp => "udp",
             Transport::Tcp => "tcp",
+        }
+    }
+
+    /// Parses `udp` or `tcp` (any case), as in `;transport=`.
+    pub fn parse(name: &str) -> Result<Transport, String> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "udp" => Ok(Transport::Udp),
+            "tcp" => Ok(Transport::Tcp),
+            other => Err(format!("transport '{other}' is not supported (udp or tcp)")),
         }
     }
 
@@ -51,7 +60,8 @@ impl fmt::Display for Transport {
     }
 }
 
-/// A parsed SIP URI, as much of it as a health check needs.
+/// A parsed SIP URI, as much of it as a health check needs. Its `Display` is the URI as
+/// the operator wrote it with any password (`sip:user:password@host`) masked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SipUri {
     /// The user part, if the URI had one.
@@ -60,13 +70,29 @@ pub struct SipUri {
     pub target: Target,
     /// `;transport=` if given.
     pub transport: Option<Transport>,
+    /// The input with the password masked, for display.
+    shown: String,
+}
+
+impl fmt::Display for SipUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.shown)
+    }
+}
+
+impl std::str::FromStr for SipUri {
+    type Err = CheckError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SipUri::parse(s)
+    }
 }
 
 impl SipUri {
     /// Parses `sip:[user@]host[:port][;params]`; the `sip:` may be left out.
     pub fn parse(input: &str) -> Result<SipUri, CheckError> {
         let bad = |why: &str| CheckError::Target {
-            input: input.to_string(),
+            input: mask_userinfo_unparsed(input),
             why: why.to_string(),
         };
         let lower = input.to_ascii_lowercase();
@@ -104,21 +130,14 @@ impl SipUri {
         for param in params.split(';').filter(|p| !p.is_empty()) {
             let (name, value) = param.split_once('=').unwrap_or((param, ""));
             if name.trim().eq_ignore_ascii_case("transport") {
-                transport = Some(match value.trim().to_ascii_lowercase().as_str() {
-                    "udp" => Transport::Udp,
-                    "tcp" => Transport::Tcp,
-                    other => {
-                        return Err(bad(&format!(
-                            "transport '{other}' is not supported (udp or tcp)"
-                        )))
-                    }
-                });
+                transport = Some(Transport::parse(value).map_err(|why| bad(&why))?);
             }
         }
         Ok(SipUri {
             user,
             target,
             transport,
+            shown: mask_userinfo(input),
         })
     }
 
@@ -157,6 +176,17 @@ mod tests {
 
         let u = SipUri::parse("proxy.example:65000").unwrap();
         assert_eq!(u.request_uri(None), "sip:proxy.example:65000");
+    }
+
+    #[test]
+    fn passwords_never_show() {
+        let u = SipUri::parse("sip:alice:secret@pbx.example").unwrap();
+        assert_eq!(u.to_string(), "sip:alice:***@pbx.example");
+        assert_eq!(u.request_uri(None), "sip:alice:secret@pbx.example:5060");
+        let err = SipUri::parse("sip:alice:secret@pbx:0")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("secret"), "{err}");
     }
 
     #[test]

@@ -41,7 +41,7 @@ complete -c ka-notify -n "__fish_ka_notify_needs_command" -l log -d 'Where log r
 journald\t'The journal (native protocol), falling back to stderr if its socket is missing'
 stderr\t'Standard error'
 none\t'No log records at all'"
-complete -c ka-notify -n "__fish_ka_notify_needs_command" -s v -l verbose -d 'More log detail'
+complete -c ka-notify -n "__fish_ka_notify_needs_command" -s v -l verbose -d 'More log detail: -v shows each stage, -vv the bytes on the wire'
 complete -c ka-notify -n "__fish_ka_notify_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ka-notify -n "__fish_ka_notify_needs_command" -s V -l version -d 'Print version'
 complete -c ka-notify -n "__fish_ka_notify_needs_command" -a "fifo" -d 'Read events from keepalived\'s notify FIFO, in order, until SIGTERM or EOF'
@@ -64,7 +64,7 @@ complete -c ka-notify -n "__fish_ka_notify_using_subcommand fifo" -l log -d 'Whe
 journald\t'The journal (native protocol), falling back to stderr if its socket is missing'
 stderr\t'Standard error'
 none\t'No log records at all'"
-complete -c ka-notify -n "__fish_ka_notify_using_subcommand fifo" -s v -l verbose -d 'More log detail'
+complete -c ka-notify -n "__fish_ka_notify_using_subcommand fifo" -s v -l verbose -d 'More log detail: -v shows each stage, -vv the bytes on the wire'
 complete -c ka-notify -n "__fish_ka_notify_using_subcommand fifo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ka-notify -n "__fish_ka_notify_using_subcommand status" -l state-dir -d 'Where the state files are' -r -F
 complete -c ka-notify -n "__fish_ka_notify_using_subcommand status" -s h -l help -d 'Print help'

@@ -1,0 +1,340 @@
+//! The OPTIONS client transaction, sans I/O: bytes and an explicit `now` in, what to send
+//! and when to be woken out (the shape of quinn-proto's `Connection`).
+//!
+//! RFC 3261 section 17.1.2 (non-INVITE client transaction): over an unreliable transport
+//! the request is retransmitted after T1, 2*T1, 4*T1, ... capped at T2 (Timer E) until a
+//! response arrives; a provisional (1xx) response moves the transaction to Proceeding,
+//! where it is retransmitted every T2 only. Over a reliable transport it is sent once. Only
+//! a response echoing our Via branch, Call-ID and CSeq belongs to this transaction;
+//! anything else is counted, logged and ignored. The transaction has no timeout of its
+//! own: the probe's deadline ends it, and [`Transaction::waiting_text`] says what it had
+//! seen by then.
+//!
+//! The driver (`sip::probe`) loops: [`Transaction::poll_transmit`] and send while it says
+//! so, sleep until [`Transaction::poll_timeout`] or a message arrives, hand the message to
+//! [`Transaction::handle`].
+
+use std::time::{Duration, Instant};
+
+use tracing::debug;
+
+use super::message::{parse_message, Message, Response};
+use super::request::RequestIds;
+
+/// RFC 3261 T2: the longest retransmission interval for non-INVITE requests.
+pub const T2: Duration = Duration::from_secs(4);
+
+/// Where the transaction is (RFC 3261 figure 6, without the states after the final answer,
+/// which a health check does not need).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Request sent (or about to be), no response yet.
+    Trying,
+    /// A provisional response arrived: the server has the request.
+    Proceeding,
+    /// The final response arrived.
+    Completed,
+}
+
+/// A (re)transmission the driver must make now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transmit {
+    /// 1 for the first transmission, 2 for the first retransmission, ...
+    pub number: u32,
+}
+
+/// What a received message meant for the transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    /// The final response to our request.
+    Final(Response),
+    /// Not (yet) the answer: a provisional response, someone else's response, or a request.
+    Pending,
+}
+
+/// One OPTIONS client transaction.
+#[derive(Debug)]
+pub struct Transaction {
+    ids: RequestIds,
+    request: Vec<u8>,
+    reliable: bool,
+    state: State,
+    interval: Duration,
+    next_send: Option<Instant>,
+    sent: u32,
+    ignored: u32,
+    provisional: Option<String>,
+}
+
+impl Transaction {
+    /// A transaction for `request` (which carries `ids`), first sent at `now`. `reliable`
+    /// is TCP (sent once); otherwise retransmissions start after `t1`.
+    pub fn new(
+        request: Vec<u8>,
+        ids: RequestIds,
+        reliable: bool,
+        t1: Duration,
+        now: Instant,
+    ) -> Self {
+        Transaction {
+            ids,
+            request,
+            reliable,
+            state: State::Trying,
+            interval: t1,
+            next_send: Some(now),
+            sent: 0,
+            ignored: 0,
+            provisional: None,
+        }
+    }
+
+    /// The request's bytes, to send whenever [`Self::poll_transmit`] says so.
+    pub fn request(&self) -> &[u8] {
+        &self.request
+    }
+
+    /// Whether a (re)transmission is due at `now`; if so, schedules the next one.
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
+        let due = self.next_send.filter(|at| *at <= now)?;
+        self.sent += 1;
+        self.next_send = if self.reliable || self.state == State::Completed {
+            None
+        } else {
+            // Counted from when it was due, not from when the driver got round to it,
+            // so a late wake-up does not stretch the schedule.
+            let next = due + self.interval;
+            self.interval = match self.state {
+                State::Proceeding => T2,
+                _ => (self.interval * 2).min(T2),
+            };
+            Some(next)
+        };
+        Some(Transmit { number: self.sent })
+    }
+
+    /// When the transaction next wants to send, if ever.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.next_send
+    }
+
+    /// Takes one whole message (a datagram, or one framed off the stream) received at
+    /// `now`. `Err` is bytes that are not SIP at all, which no amount of waiting fixes.
+    pub fn handle(&mut self, bytes: &[u8], now: Instant) -> Result<Received, String> {
+        let resp = match parse_message(bytes)? {
+            Message::Request(method) => {
+                debug!("ignored a {method} request from the server");
+                return Ok(Received::Pending);
+            }
+            Message::Response(resp) => resp,
+        };
+        if let Some(why) = self.ids.mismatch(&resp) {
+            self.ignored += 1;
+            debug!("ignored {}: not ours ({why})", status_text(&resp));
+            return Ok(Received::Pending);
+        }
+        if resp.code < 200 {
+            debug!("provisional {}", status_text(&resp));
+            self.provisional = Some(status_text(&resp));
+            if self.state == State::Trying {
+                self.state = State::Proceeding;
+                self.interval = T2;
+                // Proceeding: the server has the request; retransmit at T2 only.
+                self.next_send = self.next_send.map(|at| at.max(now + T2));
+            }
+            return Ok(Received::Pending);
+        }
+        self.state = State::Completed;
+        self.next_send = None;
+        Ok(Received::Final(resp))
+    }
+
+    /// Where the transaction is.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// How many times the request was sent.
+    pub fn sent(&self) -> u32 {
+        self.sent
+    }
+
+    /// "waiting for a final response (2 sent over udp; got 100 Trying)", for the status
+    /// line of a probe cut short.
+    pub fn waiting_text(&self, transport: &str) -> String {
+        format!(
+            "waiting for a final response ({} sent over {transport}{})",
+            self.sent,
+            self.seen()
+        )
+    }
+
+    /// What arrived that was not the answer ("; got 180 Ringing; ignored 1 response(s)
+    /// ..."), or nothing.
+    pub fn seen(&self) -> String {
+        let mut seen = String::new();
+        if let Some(p) = &self.provisional {
+            seen.push_str(&format!("; got {p}"));
+        }
+        if self.ignored > 0 {
+            seen.push_str(&format!(
+                "; ignored {} response(s) not matching our Via branch, Call-ID and CSeq",
+                self.ignored
+            ));
+        }
+        seen
+    }
+}
+
+/// `200 OK`, or the code alone when the reason phrase is empty.
+pub fn status_text(resp: &Response) -> String {
+    if resp.reason.is_empty() {
+        resp.code.to_string()
+    } else {
+        format!("{} {}", resp.code, resp.reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T1: Duration = Duration::from_millis(500);
+
+    fn ids() -> RequestIds {
+        RequestIds {
+            branch: "z9hG4bKours".into(),
+            call_id: "call1".into(),
+            cseq: 1,
+        }
+    }
+
+    fn response(code: u16, reason: &str, branch: &str) -> Vec<u8> {
+        format!(
+            "SIP/2.0 {code} {reason}\r\nVia: SIP/2.0/UDP 127.0.0.1:5555;branch={branch}\r\n\
+             Call-ID: call1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+        )
+        .into_bytes()
+    }
+
+    fn udp(now: Instant) -> Transaction {
+        Transaction::new(b"OPTIONS".to_vec(), ids(), false, T1, now)
+    }
+
+    /// Runs the fake clock from `start` to `until`, waking when the transaction asks, and
+    /// returns the offsets (ms) at which it transmitted.
+    fn schedule(tx: &mut Transaction, start: Instant, until: Duration) -> Vec<u128> {
+        let mut sent = Vec::new();
+        let mut now = start;
+        while now <= start + until {
+            while tx.poll_transmit(now).is_some() {
+                sent.push((now - start).as_millis());
+            }
+            match tx.poll_timeout() {
+                Some(at) => now = at,
+                None => break,
+            }
+        }
+        sent
+    }
+
+    #[test]
+    fn retransmits_on_timer_e_doubling_up_to_t2() {
+        let t0 = Instant::now();
+        let mut tx = udp(t0);
+        // T1 = 500 ms: 0, 0.5, 1.5, 3.5, 7.5 s, then every T2 = 4 s.
+        assert_eq!(
+            schedule(&mut tx, t0, Duration::from_secs(16)),
+            [0, 500, 1500, 3500, 7500, 11500, 15500]
+        );
+        assert_eq!(tx.sent(), 7);
+    }
+
+    #[test]
+    fn over_tcp_the_request_is_sent_once() {
+        let t0 = Instant::now();
+        let mut tx = Transaction::new(b"OPTIONS".to_vec(), ids(), true, T1, t0);
+        assert_eq!(schedule(&mut tx, t0, Duration::from_secs(10)), [0]);
+        assert_eq!(tx.poll_timeout(), None);
+    }
+
+    #[test]
+    fn a_late_wake_up_does_not_stretch_the_schedule() {
+        let t0 = Instant::now();
+        let mut tx = udp(t0);
+        assert!(tx.poll_transmit(t0).is_some());
+        // Woken 100 ms late for the first retransmission: the next stays at 1.5 s.
+        assert_eq!(
+            tx.poll_transmit(t0 + Duration::from_millis(600)),
+            Some(Transmit { number: 2 })
+        );
+        assert_eq!(tx.poll_timeout(), Some(t0 + Duration::from_millis(1500)));
+    }
+
+    #[test]
+    fn trying_then_ok_is_the_final_answer() {
+        let t0 = Instant::now();
+        let mut tx = udp(t0);
+        tx.poll_transmit(t0);
+        let later = t0 + Duration::from_millis(20);
+        let trying = tx.handle(&response(100, "Trying", "z9hG4bKours"), later);
+        assert_eq!(trying, Ok(Received::Pending));
+        assert_eq!(tx.state(), State::Proceeding);
+        let ok = tx
+            .handle(&response(200, "OK", "z9hG4bKours"), later)
+            .unwrap();
+        let Received::Final(resp) = ok else {
+            panic!("200 is final: {ok:?}")
+        };
+        assert_eq!((resp.code, tx.state()), (200, State::Completed));
+        // Nothing more to send once answered.
+        assert_eq!(tx.poll_timeout(), None);
+        assert_eq!(tx.poll_transmit(t0 + Duration::from_secs(9)), None);
+    }
+
+    #[test]
+    fn ringing_then_silence_retransmits_at_t2_and_says_what_it_saw() {
+        let t0 = Instant::now();
+        let mut tx = udp(t0);
+        tx.poll_transmit(t0);
+        let at = t0 + Duration::from_millis(100);
+        assert_eq!(
+            tx.handle(&response(180, "Ringing", "z9hG4bKours"), at),
+            Ok(Received::Pending)
+        );
+        // Proceeding: the 500 ms retransmission moves to T2 after the 180.
+        assert_eq!(tx.poll_timeout(), Some(at + T2));
+        let sent = schedule(&mut tx, t0, Duration::from_secs(13));
+        assert_eq!(sent, [4100, 8100, 12100]);
+        assert_eq!(
+            tx.waiting_text("udp"),
+            "waiting for a final response (4 sent over udp; got 180 Ringing)"
+        );
+    }
+
+    #[test]
+    fn a_response_to_another_branch_is_ignored_and_counted() {
+        let t0 = Instant::now();
+        let mut tx = udp(t0);
+        tx.poll_transmit(t0);
+        let theirs = tx.handle(&response(200, "OK", "z9hG4bKtheirs"), t0);
+        assert_eq!(theirs, Ok(Received::Pending));
+        assert_eq!(tx.state(), State::Trying);
+        assert!(tx
+            .seen()
+            .contains("ignored 1 response(s) not matching our Via branch"));
+        // A request from the server is not an answer either.
+        let request = b"OPTIONS sip:x SIP/2.0\r\nContent-Length: 0\r\n\r\n";
+        assert_eq!(tx.handle(request, t0), Ok(Received::Pending));
+    }
+
+    #[test]
+    fn garbage_and_truncation_are_errors() {
+        let t0 = Instant::now();
+        let mut tx = udp(t0);
+        assert!(tx.handle(b"\x00\x01garbage", t0).is_err());
+        let whole = response(200, "OK", "z9hG4bKours");
+        let truncated = &whole[..whole.len() - 4];
+        assert!(tx.handle(truncated, t0).unwrap_err().contains("truncated"));
+    }
+}
