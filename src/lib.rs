@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! keepalived-checks: health checks and a notify handler for keepalived.
 //!
 //! Every check honours one contract (see the README): exit 0 when healthy and 1 for
@@ -5,25 +6,58 @@
 //! stdout, and every verdict in the journal with the reason, because keepalived runs
 //! checks with stdout and stderr on /dev/null.
 //!
+//! # Calling a probe from Rust
+//!
+//! A probe is a plain async function of typed options and a [`ProbeContext`]: no clap
+//! types, no process-wide state, and a `Send` future, so a long-running caller can run
+//! hundreds of them on one runtime. The caller owns the deadline:
+//!
+//! ```no_run
+//! use std::time::{Duration, Instant};
+//!
+//! use keepalived_checks::net::ProbeContext;
+//! use keepalived_checks::sip::{self, uri::SipUri};
+//! use keepalived_checks::{Deadline, Verdict};
+//!
+//! # async fn ping() -> Result<(), keepalived_checks::CheckError> {
+//! let uri: SipUri = "sip:127.0.0.1:5060".parse()?;
+//! let opts = sip::Options::new(uri); // UDP, 2xx healthy, T1 500 ms
+//! let ctx = ProbeContext::new(Deadline::new(Instant::now(), Duration::from_millis(800)), None);
+//! let outcome = ctx.within_deadline(sip::probe(&opts, &ctx)).await;
+//! match outcome.verdict {
+//!     Verdict::Healthy => println!("up: {}", outcome.reason), // "200 OK in 0.3 ms over udp"
+//!     _ => println!("down at {}: {}", outcome.stage, outcome.reason),
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! [`tcp::probe`] and [`rtsp::probe`] are called the same way with their `Options`.
+//!
 //! # Layout
 //! - [`deadline`]: the one deadline type all I/O runs under.
 //! - [`outcome`]: the one outcome type ([`Outcome`], [`Verdict`], [`Stage`]).
 //! - [`error`]: [`CheckError`], for checks that could not run as configured.
-//! - [`target`]: host and port parsing (`host:port`, `[v6]:port`, `tcp://host:port`).
+//! - [`target`]: host and port parsing (`host:port`, `[v6]:port`, `tcp://host:port`), and
+//!   masking passwords in anything shown.
 //! - [`token`]: random identifiers (SIP branch and Call-ID, Digest cnonce).
 //! - [`escape`]: `\r\n` escapes in arguments, safe rendering of server bytes.
 //! - [`textproto`]: framing of HTTP-like text messages (SIP, RTSP), sans I/O.
-//! - [`net`]: resolve, connect, send and bounded read, with progress for timeouts.
+//! - [`net`]: the probe context, and resolve, connect, send and bounded read with progress
+//!   for timeouts: the I/O under every driver.
+//! - [`accept`]: `--accept` status-code policies (SIP, RTSP).
+//! - [`tcp`]: the TCP probe.
+//! - [`sip`]: the SIP OPTIONS probe: URI, request, responses, the transaction state machine,
+//!   its driver.
+//! - [`rtsp`]: the RTSP probe: URL, responses and SDP, authentication, the session state
+//!   machine, its driver.
+//! - [`state`]: ka-notify's state files, and the `--only-if-master` gate.
+//! - [`notify`]: the notify handler: events, ordering, actions, FIFO mode.
 //! - [`report`]: status line, JSON, and the single exit-status mapping.
 //! - [`journal`]: a journald native-protocol `tracing` layer.
 //! - [`logging`]: choosing journald, stderr or nothing.
-//! - [`cli`]: each program's clap definition and the shared options.
-//! - [`accept`]: `--accept` status-code policies (SIP, RTSP).
-//! - [`tcp`]: the `check-tcp` probe.
-//! - [`sip`]: the `check-sip` probe: URI, request, response parsing, conversation.
-//! - [`state`]: ka-notify's state files, and the `--only-if-master` gate.
-//! - [`notify`]: `ka-notify`: events, ordering, actions, FIFO mode.
-//! - [`rtsp`]: the `check-rtsp` probe: URL, responses and SDP, authentication, conversation.
+//! - [`cli`]: the top floor: each program's clap definition and the one process shell
+//!   they all run in. Nothing else imports it.
 
 pub mod accept;
 pub mod cli;
@@ -46,4 +80,5 @@ pub mod token;
 
 pub use deadline::Deadline;
 pub use error::CheckError;
+pub use net::ProbeContext;
 pub use outcome::{Outcome, Stage, Verdict};

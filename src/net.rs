@@ -145,6 +145,24 @@ impl ProbeContext {
             progress: Progress::default(),
         }
     }
+
+    /// Runs `probe` (a probe given this context) to its verdict or to the deadline,
+    /// whichever comes first. Past the deadline the outcome says what the probe was
+    /// waiting for ("timed out after 800.0 ms while waiting for a final response (2 sent
+    /// over udp)"); either way it names the peer once one was reached.
+    pub async fn within_deadline(
+        &self,
+        probe: impl std::future::Future<Output = Outcome>,
+    ) -> Outcome {
+        let outcome = tokio::select! {
+            biased;
+            _ = tokio::time::sleep_until(self.deadline.end().into()) => {
+                self.progress.cut_short("timed out", self.deadline.budget())
+            }
+            outcome = probe => outcome,
+        };
+        self.progress.with_peer(outcome)
+    }
 }
 
 /// Turns an I/O error into the words a status line uses: "connection refused", not

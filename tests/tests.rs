@@ -10,6 +10,7 @@
 //! - `contrib`: the example keepalived configurations pass `keepalived -t`.
 //! - `docs`: man pages and completions match the clap definitions.
 //! - `journald`: verdicts reach a journal socket with structured fields.
+//! - `library`: the probes called from Rust, many on one runtime, as a daemon would.
 
 mod support;
 
@@ -22,3 +23,4 @@ mod docs;
 mod journald;
 mod ka_notify;
 mod keepalived_e2e;
+mod library;

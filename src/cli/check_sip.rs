@@ -1,5 +1,9 @@
 //! `check-sip`'s command line.
 
+// The doc comments of the clap struct are --help text for a terminal, where brackets mean
+// "optional", not rustdoc links.
+#![allow(rustdoc::broken_intra_doc_links)]
+
 use std::time::Duration;
 
 use clap::{CommandFactory, Parser, ValueEnum};

@@ -145,16 +145,16 @@ async fn supervise(
     let mut int = signal(SignalKind::interrupt())
         .map_err(|e| CheckError::Internal(format!("cannot watch SIGINT: {e}")))?;
     let elapsed = || ctx.deadline.elapsed();
-    let outcome = tokio::select! {
-        biased;
-        _ = term.recv() => ctx.progress.cut_short("terminated by SIGTERM", elapsed()),
-        _ = int.recv() => ctx.progress.cut_short("interrupted by SIGINT", elapsed()),
-        _ = tokio::time::sleep_until(ctx.deadline.end().into()) => {
-            ctx.progress.cut_short("timed out", ctx.deadline.budget())
-        }
-        outcome = probe => outcome,
+    let cut = |why| {
+        ctx.progress
+            .with_peer(ctx.progress.cut_short(why, elapsed()))
     };
-    Ok(ctx.progress.with_peer(outcome))
+    Ok(tokio::select! {
+        biased;
+        _ = term.recv() => cut("terminated by SIGTERM"),
+        _ = int.recv() => cut("interrupted by SIGINT"),
+        outcome = ctx.within_deadline(probe) => outcome,
+    })
 }
 
 /// Prints the status line, logs the verdict and returns the exit status.

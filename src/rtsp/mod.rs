@@ -4,7 +4,7 @@
 //! - [`message`]: responses and SDP, sans I/O, on [`crate::textproto`] framing.
 //! - [`auth`]: answering Basic and Digest challenges.
 //! - [`session`]: CSeq, challenges and retries of one connection, sans I/O.
-//! - [`probe`]: the thin I/O driver and the verdict, on top of [`crate::net`].
+//! - [`probe`](mod@probe): the thin I/O driver and the verdict, on top of [`crate::net`].
 //!
 //! Call [`probe()`] with [`Options`] and a [`ProbeContext`](crate::net::ProbeContext).
 

@@ -4,7 +4,7 @@
 //! - [`request`]: the OPTIONS request and the identifiers its answer must echo.
 //! - [`message`]: framing and parsing responses, sans I/O.
 //! - [`transaction`]: the client transaction (retransmissions, 1xx, matching), sans I/O.
-//! - [`probe`]: the thin I/O driver, on top of [`crate::net`].
+//! - [`probe`](mod@probe): the thin I/O driver, on top of [`crate::net`].
 //!
 //! Call [`probe()`] with [`Options`] and a [`ProbeContext`](crate::net::ProbeContext).
 
