@@ -1,8 +1,9 @@
 //! A check whose probe misbehaves on purpose, run through the real process shell by the
 //! integration tests: `panic` must exit 1 (not 101), `block` (a probe that blocks the
 //! runtime thread, which no async timer can interrupt) must be ended by the watchdog.
+#![no_main]
 
-use keepalived_checks::cli::shell::{self, Check};
+use keepalived_checks::cli::shell::Check;
 use keepalived_checks::cli::CommonArgs;
 use keepalived_checks::net::ProbeContext;
 use keepalived_checks::{CheckError, Outcome, Stage};
@@ -43,6 +44,4 @@ impl Check for Misbehave {
     }
 }
 
-fn main() -> std::process::ExitCode {
-    shell::run_check::<Misbehave>()
-}
+keepalived_checks::check_main!(Misbehave);

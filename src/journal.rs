@@ -13,8 +13,7 @@ use std::os::unix::net::UnixDatagram;
 use std::path::Path;
 
 use tracing::field::{Field, Visit};
-use tracing::{Event, Level, Subscriber};
-use tracing_subscriber::layer::{Context, Layer};
+use tracing::{Event, Level};
 
 /// Where journald listens for native-protocol datagrams.
 pub const DEFAULT_SOCKET: &str = "/run/systemd/journal/socket";
@@ -63,8 +62,9 @@ fn priority(level: &Level) -> &'static str {
     }
 }
 
-impl<S: Subscriber> Layer<S> for JournalLayer {
-    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+impl JournalLayer {
+    /// Sends `event` as one journal entry.
+    pub fn on_event(&self, event: &Event<'_>) {
         let mut entry = Vec::with_capacity(512);
         put_field(&mut entry, "PRIORITY", priority(event.metadata().level()));
         put_field(&mut entry, "SYSLOG_IDENTIFIER", &self.identifier);
@@ -179,14 +179,10 @@ mod tests {
                 assert_eq!(field_name(field), want);
             }
         }
-        struct Collect;
-        impl<S: Subscriber> Layer<S> for Collect {
-            fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
-                event.record(&mut Probe);
-            }
-        }
-        use tracing_subscriber::layer::SubscriberExt;
-        let subscriber = tracing_subscriber::Registry::default().with(Collect);
+        let subscriber = crate::logging::EventSubscriber::new(
+            tracing::level_filters::LevelFilter::TRACE,
+            |event: &Event<'_>| event.record(&mut Probe),
+        );
         tracing::subscriber::with_default(subscriber, || {
             tracing::info!(priority = 100, check.name = "x", stage = "done", "hello");
         });

@@ -56,6 +56,7 @@
 //! - [`report`]: status line, JSON, and the single exit-status mapping.
 //! - [`journal`]: a journald native-protocol `tracing` layer.
 //! - [`logging`]: choosing journald, stderr or nothing.
+//! - [`signals`]: SIGTERM and SIGINT, blocked from the start and read from a signalfd.
 //! - [`cli`]: the top floor: each program's clap definition and the one process shell
 //!   they all run in. Nothing else imports it.
 
@@ -71,12 +72,16 @@ pub mod notify;
 pub mod outcome;
 pub mod report;
 pub mod rtsp;
+pub mod signals;
 pub mod sip;
 pub mod state;
 pub mod target;
 pub mod tcp;
 pub mod textproto;
 pub mod token;
+#[cfg(kc_static_unwind)]
+#[doc(hidden)]
+pub mod unwind_shim;
 
 pub use deadline::Deadline;
 pub use error::CheckError;

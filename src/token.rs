@@ -1,7 +1,5 @@
 //! Random identifiers for protocol fields: SIP branches, tags and Call-IDs, Digest cnonces.
 
-use std::fmt::Write as _;
-
 /// 128 random bits as 32 hex digits, from getrandom(2); from the time and PID if that
 /// fails, which is unique enough for these fields (they are identifiers, not secrets).
 pub fn random_hex() -> String {
@@ -15,10 +13,14 @@ pub fn random_hex() -> String {
             .unwrap_or_default();
         bytes = (nanos ^ (u128::from(std::process::id()) << 96)).to_le_bytes();
     }
-    bytes.iter().fold(String::with_capacity(32), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    // By table, not `write!("{b:02x}")`: formatting machinery costs ~250 instructions a byte.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(32);
+    for b in bytes {
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    s
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
 //! `check-rtsp`: see `check-rtsp --help` and the README.
-fn main() -> std::process::ExitCode {
-    keepalived_checks::cli::shell::run_check::<keepalived_checks::cli::check_rtsp::CheckRtsp>()
-}
+#![no_main]
+
+keepalived_checks::check_main!(keepalived_checks::cli::check_rtsp::CheckRtsp);

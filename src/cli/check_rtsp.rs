@@ -43,7 +43,7 @@ pub struct CheckRtsp {
     /// "any". The list replaces the default: "2xx,401" also treats "authentication
     /// required" as alive.
     #[arg(long, value_name = "LIST", default_value = "2xx", value_parser = parse_accept)]
-    pub accept: AcceptPolicy,
+    pub accept: Option<AcceptPolicy>,
 
     #[command(flatten)]
     #[allow(missing_docs)]
@@ -101,7 +101,7 @@ impl Check for CheckRtsp {
             url: self.url.clone(),
             describe: self.describe,
             credentials: self.credentials()?,
-            accept: self.accept.clone(),
+            accept: self.accept.clone().unwrap_or_default(),
         };
         opts.validate()?;
         Ok(opts)

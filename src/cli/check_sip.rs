@@ -39,11 +39,11 @@ pub struct CheckSip {
     /// Status codes that count as healthy: codes and classes (200,404,4xx) or "any" (any
     /// final response means the SIP stack is alive).
     #[arg(long, value_name = "LIST", default_value = "2xx", value_parser = parse_accept)]
-    pub accept: AcceptPolicy,
+    pub accept: Option<AcceptPolicy>,
 
     /// UDP retransmission timer T1: resend after T1, then 2*T1, 4*T1... within the deadline.
     #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = parse_t1)]
-    pub t1: Duration,
+    pub t1: Option<Duration>,
 
     #[command(flatten)]
     #[allow(missing_docs)]
@@ -111,8 +111,8 @@ impl Check for CheckSip {
                 .or(self.uri.transport)
                 .unwrap_or_default(),
             user: self.user.clone(),
-            accept: self.accept.clone(),
-            t1: self.t1,
+            accept: self.accept.clone().unwrap_or_default(),
+            t1: self.t1.unwrap_or(sip::DEFAULT_T1),
         })
     }
 

@@ -33,9 +33,9 @@ pub struct CheckTcp {
     pub expect: Option<WireBytes>,
 
     /// Read at most this many bytes while looking for --expect.
-    #[arg(long, value_name = "BYTES", default_value_t = 65536,
+    #[arg(long, value_name = "BYTES", default_value = "65536",
           value_parser = clap::value_parser!(u32).range(1..=16 * 1024 * 1024))]
-    pub max_bytes: u32,
+    pub max_bytes: Option<u32>,
 
     #[command(flatten)]
     #[allow(missing_docs)]
@@ -72,7 +72,9 @@ impl Check for CheckTcp {
             target: self.target.value.clone(),
             send: self.send.clone().map(|w| w.0),
             expect: self.expect.clone().map(|w| w.0),
-            max_bytes: self.max_bytes as usize,
+            max_bytes: self
+                .max_bytes
+                .map_or(tcp::DEFAULT_MAX_BYTES, |n| n as usize),
         })
     }
 

@@ -10,10 +10,10 @@ use tracing::error;
 
 use super::shell::{install_panic_hook, print_line, runtime, usage_error};
 use super::LogArgs;
-use crate::logging;
 use crate::notify::actions::split_command;
 use crate::notify::{self, event, fifo, status};
 use crate::state::{Kind, VrrpState, DEFAULT_STATE_DIR};
+use crate::{logging, signals};
 
 /// The program name, for logging identity and its lines on stdout.
 const PROGRAM: &str = "ka-notify";
@@ -178,7 +178,10 @@ pub fn main() -> ExitCode {
     });
     let cli = match KaNotify::try_parse() {
         Ok(cli) => cli,
-        Err(e) => return usage_error(PROGRAM, e, 1, |m| format!("{PROGRAM}: bad arguments: {m}")),
+        Err(e) => {
+            let code = usage_error(PROGRAM, e, 1, |m| format!("{PROGRAM}: bad arguments: {m}"));
+            return ExitCode::from(code);
+        }
     };
     match cli.command {
         Some(Mode::Status { state_dir }) => {
@@ -189,7 +192,11 @@ pub fn main() -> ExitCode {
             exit(ok)
         }
         Some(Mode::Fifo { fifo, options }) => {
-            logging::init(PROGRAM, options.log.log, options.log.verbose);
+            // Before the runtime starts its threads, so SIGTERM and SIGINT wait for the
+            // signalfd. (One event from the arguments keeps the default: keepalived's
+            // SIGTERM at shutdown ends it, the state file being replaced atomically.)
+            signals::block();
+            logging::init(PROGRAM, options.log.target(), options.log.verbose);
             let opts = options.options();
             match runtime() {
                 Ok(rt) => {
@@ -206,7 +213,7 @@ pub fn main() -> ExitCode {
         }
         None => {
             let args = &cli.options;
-            logging::init(PROGRAM, args.log.log, args.log.verbose);
+            logging::init(PROGRAM, args.log.target(), args.log.verbose);
             let named = match (&args.instance, &args.group) {
                 (Some(name), _) => Some((Kind::Instance, name.as_str())),
                 (_, Some(name)) => Some((Kind::Group, name.as_str())),

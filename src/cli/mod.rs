@@ -36,6 +36,13 @@ use crate::CheckError;
 /// `interval`); ending at 800 ms leaves room to report before keepalived's SIGTERM.
 pub const DEFAULT_TIMEOUT: &str = "800ms";
 
+// Defaults in code. clap applies a `default_value` by running it through the argument's
+// value parser like user input, about 3 500 instructions an argument at every start of a
+// program keepalived runs every second. So the checks parse with their defaults removed
+// (`shell::parse`), every argument with a default is an `Option`, and an accessor applies
+// the same default, declared once in code next to the string `--help` and the man pages
+// show. `cli::tests::code_defaults_match_the_declared_ones` holds the two together.
+
 /// Text appended to every check's `--help`: the exit contract, which keepalived relies on.
 pub const EXIT_STATUS_HELP: &str = "\
 Exit status:
@@ -51,15 +58,15 @@ pub struct CommonArgs {
     /// The process exits by then whatever the server does.
     #[arg(short = 't', long, value_name = "DURATION", default_value = DEFAULT_TIMEOUT,
           value_parser = parse_timeout)]
-    pub timeout: Duration,
+    pub timeout: Option<Duration>,
 
     /// Local address to connect from (LVS and VIP-on-loopback setups).
     #[arg(long, value_name = "ADDR")]
     pub source: Option<IpAddr>,
 
     /// Output: one text line, one JSON object, or the text line with Nagios exit statuses.
-    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "text")]
+    pub format: Option<Format>,
 
     #[command(flatten)]
     #[allow(missing_docs)]
@@ -73,7 +80,31 @@ pub struct CommonArgs {
 
     /// Where ka-notify keeps its state files (for --only-if-master).
     #[arg(long, value_name = "DIR", default_value = crate::state::DEFAULT_STATE_DIR)]
-    pub state_dir: PathBuf,
+    pub state_dir: Option<PathBuf>,
+}
+
+impl CommonArgs {
+    /// `--timeout`, by default [`DEFAULT_TIMEOUT`].
+    pub fn timeout(&self) -> Duration {
+        self.timeout.unwrap_or_else(Self::default_timeout)
+    }
+
+    /// [`DEFAULT_TIMEOUT`] as a duration, without parsing it at every start.
+    pub fn default_timeout() -> Duration {
+        Duration::from_millis(800)
+    }
+
+    /// `--format`, by default text.
+    pub fn format(&self) -> Format {
+        self.format.unwrap_or_default()
+    }
+
+    /// `--state-dir`, by default [`crate::state::DEFAULT_STATE_DIR`].
+    pub fn state_dir(&self) -> PathBuf {
+        self.state_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(crate::state::DEFAULT_STATE_DIR))
+    }
 }
 
 /// Logging options, the same in every program.
@@ -84,8 +115,15 @@ pub struct LogArgs {
     pub verbose: u8,
 
     /// Where log records go; auto = journald when not on a terminal and journald runs.
-    #[arg(long, value_enum, value_name = "TARGET", default_value_t = LogTarget::Auto)]
-    pub log: LogTarget,
+    #[arg(long, value_enum, value_name = "TARGET", default_value = "auto")]
+    pub log: Option<LogTarget>,
+}
+
+impl LogArgs {
+    /// `--log`, by default auto.
+    pub fn target(&self) -> LogTarget {
+        self.log.unwrap_or_default()
+    }
 }
 
 /// A clap value parser for a value that parses into `T` with a [`CheckError`]. Unlike a
@@ -203,6 +241,57 @@ mod tests {
         assert!(parse_timeout("0s").unwrap_err().contains("zero"));
         assert!(parse_timeout("5").unwrap_err().contains("not a duration"));
         assert!(parse_timeout("2h").unwrap_err().contains("hour"));
+    }
+
+    /// Both parses of `argv`: with clap applying the declared defaults, and as the
+    /// programs parse, with the defaults left to code.
+    fn both<C: shell::Check>(argv: &[&str]) -> (C, C) {
+        let declared = C::try_parse_from(argv).expect("parses with clap's defaults");
+        let in_code = shell::parse_from::<C>(argv.iter().map(Into::into))
+            .expect("parses without clap's defaults: every defaulted argument is an Option");
+        (declared, in_code)
+    }
+
+    fn same_common(a: &CommonArgs, b: &CommonArgs) {
+        assert!(a.timeout.is_some() && b.timeout.is_none());
+        assert_eq!(a.timeout(), b.timeout());
+        assert_eq!(a.format(), b.format());
+        assert_eq!(a.state_dir(), b.state_dir());
+        assert_eq!(a.log.target(), b.log.target());
+    }
+
+    #[test]
+    fn code_defaults_match_the_declared_ones() {
+        use shell::Check as _;
+        let (a, b) = both::<check_tcp::CheckTcp>(&["check-tcp", "127.0.0.1:22"]);
+        same_common(a.common(), b.common());
+        assert_eq!(a.options().unwrap(), b.options().unwrap());
+        let (a, b) = both::<check_sip::CheckSip>(&["check-sip", "sip:127.0.0.1"]);
+        same_common(a.common(), b.common());
+        assert!(a.accept.is_some() && b.accept.is_none());
+        assert_eq!(a.options().unwrap(), b.options().unwrap());
+        let (a, b) = both::<check_rtsp::CheckRtsp>(&["check-rtsp", "rtsp://127.0.0.1/x"]);
+        same_common(a.common(), b.common());
+        assert_eq!(a.options().unwrap(), b.options().unwrap());
+        // What is given on the command line wins either way.
+        let argv = [
+            "check-sip",
+            "sip:h",
+            "--t1",
+            "1s",
+            "--accept",
+            "any",
+            "-t",
+            "2s",
+        ];
+        let (a, b) = both::<check_sip::CheckSip>(&argv);
+        assert_eq!(a.options().unwrap(), b.options().unwrap());
+        assert_eq!(b.options().unwrap().t1, Duration::from_secs(1));
+        assert_eq!(b.common().timeout(), Duration::from_secs(2));
+        assert_eq!(
+            parse_timeout(DEFAULT_TIMEOUT),
+            Ok(CommonArgs::default_timeout())
+        );
     }
 
     #[test]

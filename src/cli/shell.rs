@@ -5,7 +5,9 @@
 //! - A panic prints a status line and exits 1 rather than 101 (which `misc_dynamic`
 //!   would read as "up").
 //! - Logging from one [`LogArgs`](super::LogArgs).
-//! - For checks ([`run_check`]): every argument is validated (and turned into the probe's
+//! - For checks ([`process_main`], through [`check_main!`](crate::check_main)): std's
+//!   runtime start-up is skipped, SIGTERM and SIGINT are blocked from the first
+//!   instruction and read from a signalfd, every argument is validated (and turned into the probe's
 //!   options) before `--only-if-master` is consulted, so a typo exits 1 on every node;
 //!   the deadline and a watchdog are armed; the probe runs on a current-thread runtime
 //!   under the deadline and SIGTERM/SIGINT; exactly one status line is printed, the
@@ -13,16 +15,14 @@
 
 use std::future::Future;
 use std::io::{IsTerminal as _, Write as _};
-use std::process::ExitCode;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-
-use tokio::signal::unix::{signal, SignalKind};
 
 use super::CommonArgs;
 use crate::logging::{self, LogSink, LogTarget};
 use crate::net::ProbeContext;
 use crate::report::{self, Format, Report};
+use crate::signals::{self, Signals};
 use crate::state::{master_gate, Gate};
 use crate::{CheckError, Deadline, Outcome, Verdict};
 
@@ -62,16 +62,61 @@ struct PanicContext {
 
 static PANIC_CONTEXT: OnceLock<PanicContext> = OnceLock::new();
 
-/// Runs check `C` as a whole process, with the process's arguments.
-pub fn run_check<C: Check>() -> ExitCode {
+/// The `main` of a check program: `check_main!(CheckTcp);` in a `#![no_main]` binary.
+///
+/// Skipping std's runtime start-up (`lang_start`) matters for a program that keepalived
+/// starts every second: its main-thread stack-guard probe alone (`pthread_getattr_np`
+/// parsing /proc/self/maps) costs more instructions than the rest of a check's own start.
+/// std still captures argv itself (glibc hands it to `.init_array`), so `args_os` works.
+#[macro_export]
+macro_rules! check_main {
+    ($check:ty) => {
+        #[no_mangle]
+        pub extern "C" fn main(
+            _argc: ::std::ffi::c_int,
+            _argv: *const *const ::std::ffi::c_char,
+        ) -> ::std::ffi::c_int {
+            $crate::cli::shell::process_main::<$check>()
+        }
+    };
+}
+
+/// Runs check `C` as a whole process, with the process's arguments, and returns its exit
+/// status; called from the C `main` that [`check_main!`](crate::check_main) defines.
+pub fn process_main<C: Check>() -> i32 {
+    // Before anything else, and before any thread starts (the watchdog, the resolver's):
+    // SIGTERM and SIGINT wait in the signalfd from here on, so one that comes during
+    // start-up still ends the check with a status line, not silently by the signal.
+    signals::block();
     // The deadline counts from here: keepalived's timeout counts from the fork.
     let started = Instant::now();
+    // SAFETY: plain libc calls at the start of a single-threaded process. These are the
+    // two things lang_start does that matter here: fds 0-2 are open (so a socket can never
+    // become "stdout"), and SIGPIPE is ignored (a closed stdout or a reset peer is EPIPE,
+    // not death by a signal).
+    unsafe {
+        for fd in 0..3 {
+            if libc::fcntl(fd, libc::F_GETFD) == -1
+                && libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) != fd
+            {
+                libc::abort();
+            }
+        }
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+    let code = run_check::<C>(started);
+    // lang_start would flush stdout at exit; --help output goes there.
+    let _ = std::io::stdout().flush();
+    i32::from(code)
+}
+
+fn run_check<C: Check>(started: Instant) -> u8 {
     install_panic_hook(move |message| {
         let format = PANIC_CONTEXT.get().map_or(Format::Text, |c| c.format);
         let result = Err(CheckError::Internal(message));
         finish::<C>("", &result, format)
     });
-    let check = match C::try_parse() {
+    let check = match parse::<C>() {
         Ok(check) => check,
         Err(e) => {
             let format = super::format_in_args(std::env::args_os()).unwrap_or_default();
@@ -90,17 +135,40 @@ pub fn run_check<C: Check>() -> ExitCode {
         }
     };
     let common = check.common();
-    let format = common.format;
+    let format = common.format();
     let _ = PANIC_CONTEXT.set(PanicContext { format });
     let target = check.target();
-    logging::init(C::PROGRAM, common.log.log, common.log.verbose);
+    logging::init(C::PROGRAM, common.log.target(), common.log.verbose);
 
-    let deadline = Deadline::new(started, common.timeout);
+    let deadline = Deadline::new(started, common.timeout());
     arm_watchdog::<C>(deadline, target.clone(), format);
     let result = check
         .options()
         .and_then(|opts| run_gated::<C>(&opts, common, deadline));
-    ExitCode::from(finish::<C>(&target, &result, format))
+    finish::<C>(&target, &result, format)
+}
+
+/// Parses the process's arguments with clap's defaults removed; the accessors apply them
+/// (see "Defaults in code" in [`super`]). `--help` and `--version` are rendered by a
+/// plain parse, so they still show the defaults.
+pub fn parse<C: clap::Parser>() -> Result<C, clap::Error> {
+    parse_from(std::env::args_os())
+}
+
+/// [`parse`] from `args`.
+pub fn parse_from<C: clap::Parser>(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Result<C, clap::Error> {
+    use clap::error::ErrorKind;
+    let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    let mut cmd = C::command().mut_args(|arg| arg.default_value(None::<&'static str>));
+    match cmd.try_get_matches_from_mut(&args) {
+        Ok(mut matches) => C::from_arg_matches_mut(&mut matches).map_err(|e| e.format(&mut cmd)),
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            C::try_parse_from(&args)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// The `--only-if-master` gate, then the probe under the deadline.
@@ -110,7 +178,7 @@ fn run_gated<C: Check>(
     deadline: Deadline,
 ) -> Result<Outcome, CheckError> {
     if let Some(name) = &common.only_if_master {
-        match master_gate(&common.state_dir, name) {
+        match master_gate(&common.state_dir(), name) {
             Gate::Run => {}
             Gate::Skip(why) => return Ok(Outcome::skipped(why)),
             Gate::Unknown(why) => {
@@ -140,19 +208,19 @@ async fn supervise(
     probe: impl Future<Output = Outcome>,
     ctx: &ProbeContext,
 ) -> Result<Outcome, CheckError> {
-    let mut term = signal(SignalKind::terminate())
-        .map_err(|e| CheckError::Internal(format!("cannot watch SIGTERM: {e}")))?;
-    let mut int = signal(SignalKind::interrupt())
-        .map_err(|e| CheckError::Internal(format!("cannot watch SIGINT: {e}")))?;
-    let elapsed = || ctx.deadline.elapsed();
+    let signals = Signals::new()
+        .map_err(|e| CheckError::Internal(format!("cannot watch SIGTERM/SIGINT: {e}")))?;
     let cut = |why| {
-        ctx.progress
-            .with_peer(ctx.progress.cut_short(why, elapsed()))
+        let outcome = ctx.progress.cut_short(why, ctx.deadline.elapsed());
+        ctx.progress.with_peer(outcome)
     };
     Ok(tokio::select! {
         biased;
-        _ = term.recv() => cut("terminated by SIGTERM"),
-        _ = int.recv() => cut("interrupted by SIGINT"),
+        signal = signals.recv() => match signal {
+            Ok(libc::SIGINT) => cut("interrupted by SIGINT"),
+            Ok(_) => cut("terminated by SIGTERM"),
+            Err(e) => return Err(CheckError::Internal(format!("cannot read SIGTERM/SIGINT: {e}"))),
+        },
         outcome = ctx.within_deadline(probe) => outcome,
     })
 }
@@ -216,11 +284,11 @@ pub fn usage_error(
     e: clap::Error,
     code: u8,
     status_line: impl FnOnce(&str) -> String,
-) -> ExitCode {
+) -> u8 {
     use clap::error::ErrorKind;
     if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
         let _ = e.print();
-        return ExitCode::SUCCESS;
+        return 0;
     }
     let rendered = e.to_string();
     let (first, hint) = rendered.split_once('\n').unwrap_or((&rendered, ""));
@@ -243,7 +311,7 @@ pub fn usage_error(
         &rendered
     };
     let _ = std::io::stderr().write_all(shown.as_bytes());
-    ExitCode::from(code)
+    code
 }
 
 /// Replaces a panic's exit status 101 (up, under `misc_dynamic`) with the contract's:
@@ -258,42 +326,66 @@ pub fn install_panic_hook(report: impl Fn(String) -> u8 + Send + Sync + 'static)
 /// Ends the process `WATCHDOG_GRACE` after the deadline if it is still running, with the
 /// status line written straight to fd 1 and `_exit`, which nothing can block.
 fn arm_watchdog<C: Check>(deadline: Deadline, target: String, format: Format) {
-    let spawned = std::thread::Builder::new()
-        .name("watchdog".into())
-        .stack_size(64 * 1024)
-        .spawn(move || {
-            let wake = deadline.end() + WATCHDOG_GRACE;
-            loop {
-                let now = Instant::now();
-                if now >= wake {
-                    break;
-                }
-                std::thread::sleep(wake - now);
+    let spawned = spawn_detached(move || {
+        let wake = deadline.end() + WATCHDOG_GRACE;
+        loop {
+            let now = Instant::now();
+            if now >= wake {
+                break;
             }
-            let result = Err(CheckError::Internal(format!(
-                "deadline watchdog fired {} after the {} timeout",
-                crate::deadline::format_ms(WATCHDOG_GRACE),
-                crate::deadline::format_ms(deadline.budget())
-            )));
-            let report = Report {
-                label: C::LABEL,
-                program: C::PROGRAM,
-                target: &target,
-                result: &result,
-            };
-            let line = format!("{}\n", report.line(format));
-            // SAFETY: write(2) and _exit(2) on a valid buffer; this thread owns nothing
-            // that needs cleaning up, and the point is to skip anything that could block.
-            unsafe {
-                let flags = libc::fcntl(1, libc::F_GETFL);
-                if flags >= 0 {
-                    libc::fcntl(1, libc::F_SETFL, flags | libc::O_NONBLOCK);
-                }
-                libc::write(1, line.as_ptr().cast(), line.len());
-                libc::_exit(i32::from(report::exit_code(&result, format)));
+            std::thread::sleep(wake - now);
+        }
+        let result = Err(CheckError::Internal(format!(
+            "deadline watchdog fired {} after the {} timeout",
+            crate::deadline::format_ms(WATCHDOG_GRACE),
+            crate::deadline::format_ms(deadline.budget())
+        )));
+        let report = Report {
+            label: C::LABEL,
+            program: C::PROGRAM,
+            target: &target,
+            result: &result,
+        };
+        let line = format!("{}\n", report.line(format));
+        // SAFETY: write(2) and _exit(2) on a valid buffer; this thread owns nothing
+        // that needs cleaning up, and the point is to skip anything that could block.
+        unsafe {
+            let flags = libc::fcntl(1, libc::F_GETFL);
+            if flags >= 0 {
+                libc::fcntl(1, libc::F_SETFL, flags | libc::O_NONBLOCK);
             }
-        });
-    if spawned.is_err() {
+            libc::write(1, line.as_ptr().cast(), line.len());
+            libc::_exit(i32::from(report::exit_code(&result, format)));
+        }
+    });
+    if !spawned {
         tracing::debug!("no watchdog thread: the runtime's own deadline still applies");
+    }
+}
+
+/// Starts `f` on a detached thread with a 64 KiB stack, without std's thread bookkeeping
+/// (handle, name, result packet, stack-overflow handler), which costs more at start-up
+/// than the thread itself. `f` must not need `std::thread::current()`; it is never joined.
+fn spawn_detached<F: FnOnce() + Send + 'static>(f: F) -> bool {
+    extern "C" fn start<F: FnOnce()>(arg: *mut libc::c_void) -> *mut libc::c_void {
+        // SAFETY: `arg` is the box leaked below, handed to exactly this thread.
+        let f = unsafe { Box::from_raw(arg.cast::<F>()) };
+        f();
+        std::ptr::null_mut()
+    }
+    let arg = Box::into_raw(Box::new(f));
+    // SAFETY: a valid attribute object and start routine; on failure the box is reclaimed.
+    unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        let mut thread: libc::pthread_t = 0;
+        libc::pthread_attr_init(&mut attr);
+        libc::pthread_attr_setstacksize(&mut attr, 64 * 1024);
+        libc::pthread_attr_setdetachstate(&mut attr, libc::PTHREAD_CREATE_DETACHED);
+        let rc = libc::pthread_create(&mut thread, &attr, start::<F>, arg.cast());
+        libc::pthread_attr_destroy(&mut attr);
+        if rc != 0 {
+            drop(Box::from_raw(arg));
+        }
+        rc == 0
     }
 }

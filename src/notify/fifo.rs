@@ -11,31 +11,33 @@ use std::process::ExitCode;
 
 use tokio::io::AsyncReadExt;
 use tokio::net::unix::pipe;
-use tokio::signal::unix::{signal, SignalKind};
 use tracing::{debug, error, info, warn};
 
 use super::event::{boottime_ns, from_fifo_line, FifoLine};
 use super::{handle, Options};
+use crate::signals::Signals;
 use crate::state::Seq;
 
 /// Longest line kept; keepalived's are under 100 bytes, so more is not keepalived.
 const MAX_LINE: usize = 4096;
 
 /// Reads and handles events until SIGTERM, SIGINT or EOF; run it on the program's
-/// runtime.
+/// runtime, with SIGTERM and SIGINT blocked ([`crate::signals::block`]) from the start.
 pub async fn read_events(path: &Path, opts: &Options) -> ExitCode {
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
+    let Ok(signals) = Signals::new() else {
         error!("cannot watch SIGTERM/SIGINT");
         return ExitCode::FAILURE;
+    };
+    let stop = |signal: std::io::Result<libc::c_int>| match signal {
+        Ok(libc::SIGINT) => "SIGINT",
+        _ => "SIGTERM",
     };
     let owned = path.to_path_buf();
     let opening = tokio::task::spawn_blocking(move || std::fs::File::open(owned));
     let file = tokio::select! {
-        _ = term.recv() => return stopped("SIGTERM before keepalived opened the FIFO"),
-        _ = int.recv() => return stopped("SIGINT before keepalived opened the FIFO"),
+        signal = signals.recv() => {
+            return stopped(&format!("{} before keepalived opened the FIFO", stop(signal)))
+        }
         opened = opening => opened,
     };
     let shown = path.display();
@@ -60,8 +62,7 @@ pub async fn read_events(path: &Path, opts: &Options) -> ExitCode {
     loop {
         let n = tokio::select! {
             biased;
-            _ = term.recv() => return stopped("SIGTERM"),
-            _ = int.recv() => return stopped("SIGINT"),
+            signal = signals.recv() => return stopped(stop(signal)),
             read = reader.read(&mut chunk) => match read {
                 Ok(n) => n,
                 Err(e) => {

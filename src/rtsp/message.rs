@@ -15,6 +15,7 @@ pub const RTSP: Syntax = Syntax {
     what: "an RTSP message",
     plausible_start: |b| starts_like(b, b"RTSP/") || starts_like_request(b),
     canonical_name: |name| name.to_ascii_lowercase(),
+    content_length_names: &["content-length"],
     max_header_bytes: MAX_HEADER_BYTES,
     max_body_bytes: MAX_BODY_BYTES,
 };

@@ -25,6 +25,7 @@ pub const SIP: Syntax = Syntax {
     what: "a SIP message",
     plausible_start: |b| starts_like(b, b"SIP/2.0 ") || starts_like_request(b),
     canonical_name,
+    content_length_names: &["content-length", "l"],
     max_header_bytes: MAX_HEADER_BYTES,
     max_body_bytes: MAX_BODY_BYTES,
 };
@@ -291,5 +292,13 @@ mod tests {
             .unwrap_err()
             .contains("conflicting Content-Length"));
         assert!(matches!(frame(msg), Frame::Invalid(w) if w.contains("conflicting")));
+    }
+
+    #[test]
+    fn content_length_spellings_agree_with_the_canonical_names() {
+        for name in SIP.content_length_names {
+            assert_eq!(canonical_name(name), "content-length");
+            assert_eq!(canonical_name(&name.to_ascii_uppercase()), "content-length");
+        }
     }
 }
