@@ -32,7 +32,7 @@
 //! # }
 //! ```
 //!
-//! [`tcp::probe`] and [`rtsp::probe`] are called the same way with their `Options`.
+//! [`tcp::probe`] and [`rtsp::probe()`] are called the same way with their `Options`.
 //!
 //! # Layout
 //! - [`deadline`]: the one deadline type all I/O runs under.
