@@ -10,7 +10,12 @@ fn main() {
     let static_crt = std::env::var("CARGO_CFG_TARGET_FEATURE")
         .map(|f| f.split(',').any(|f| f == "crt-static"))
         .unwrap_or(false);
-    if os == "linux" && env == "gnu" && !static_crt {
+    // The shim's `struct dl_find_object` is x86_64's. KEEPALIVED_CHECKS_DYNAMIC_UNWIND=1
+    // keeps libgcc_s (toolchains without libgcc_eh.a, e.g. some cross linkers).
+    let arch = std::env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
+    let dynamic = std::env::var_os("KEEPALIVED_CHECKS_DYNAMIC_UNWIND").is_some();
+    println!("cargo:rerun-if-env-changed=KEEPALIVED_CHECKS_DYNAMIC_UNWIND");
+    if os == "linux" && env == "gnu" && arch == "x86_64" && !static_crt && !dynamic {
         println!("cargo:rustc-link-lib=static:-bundle=gcc_eh");
         // src/unwind_shim.rs: keeps libgcc_eh's _dl_find_object off GLIBC_2.35.
         println!("cargo:rustc-cfg=kc_static_unwind");

@@ -54,7 +54,7 @@
 //! - [`state`]: ka-notify's state files, and the `--only-if-master` gate.
 //! - [`notify`]: the notify handler: events, ordering, actions, FIFO mode.
 //! - [`report`]: status line, JSON, and the single exit-status mapping.
-//! - [`journal`]: a journald native-protocol `tracing` layer.
+//! - [`journal`]: log records to journald over its native protocol.
 //! - [`logging`]: choosing journald, stderr or nothing.
 //! - [`signals`]: SIGTERM and SIGINT, blocked from the start and read from a signalfd.
 //! - [`cli`]: the top floor: each program's clap definition and the one process shell

@@ -129,7 +129,8 @@ impl Progress {
 }
 
 /// What every probe is given: the deadline, the local address to bind, and the progress
-/// record the runner reads if the probe is cut short.
+/// record [`ProbeContext::within_deadline`] (or a signal handler) reads if the probe is
+/// cut short.
 #[derive(Debug)]
 pub struct ProbeContext {
     /// The end-to-end deadline.
@@ -383,10 +384,20 @@ pub async fn read_some<R: AsyncRead + Unpin>(
     let room = (max - start).min(READ_CHUNK);
     buf.reserve(room);
     let mut spare = ReadBuf::uninit(&mut buf.spare_capacity_mut()[..room]);
+    let at = spare.filled().as_ptr() as usize; // an address: a pointer would make the future !Send
     let read = std::future::poll_fn(|cx| Pin::new(&mut *reader).poll_read(cx, &mut spare)).await;
     let n = spare.filled().len();
-    // SAFETY: ReadBuf guarantees its first `filled().len()` bytes were initialised, and
-    // they are the `n` bytes after `start` in `buf`'s allocation.
+    // A reader may swap in a ReadBuf of its own (tokio's read_buf guards the same way):
+    // then the bytes are not in `buf` and must not be taken as if they were.
+    if spare.filled().as_ptr() as usize != at || n > room {
+        return Err(Outcome::unhealthy(
+            Stage::Receive,
+            "internal error: the reader wrote outside the buffer it was given",
+        ));
+    }
+    // SAFETY: ReadBuf guarantees its first `filled().len()` bytes were initialised, and,
+    // checked just above, they are the `n <= room` bytes after `start` in `buf`'s
+    // allocation, whose capacity `reserve(room)` made at least `start + room`.
     unsafe { buf.set_len(start + n) };
     read.map_err(|e| Outcome::unhealthy(Stage::Receive, describe_io(&e)))?;
     if n > 0 {
@@ -401,7 +412,7 @@ pub async fn read_some<R: AsyncRead + Unpin>(
 
 /// Reads into `buf` until `done(buf)` is true, the peer closes, or `buf` holds `max` bytes.
 /// Never reads more than `max` bytes, whatever the peer sends; the deadline is the
-/// caller's (the runner's) to enforce.
+/// caller's to enforce ([`ProbeContext::within_deadline`]).
 pub async fn read_until<R: AsyncRead + Unpin>(
     reader: &mut R,
     buf: &mut Vec<u8>,
@@ -502,12 +513,13 @@ pub fn describe_datagram_io(e: &io::Error) -> String {
     }
 }
 
-/// Sends one datagram on a connected UDP socket.
-pub async fn send_datagram(socket: &UdpSocket, bytes: &[u8]) -> Result<(), Outcome> {
+/// Sends one datagram on a connected UDP socket, logging `shown` in its place at trace
+/// level (`-vv`): a request carrying a password is logged with it masked.
+pub async fn send_datagram(socket: &UdpSocket, bytes: &[u8], shown: &[u8]) -> Result<(), Outcome> {
     trace!(
         "sent {} bytes: \"{}\"",
         bytes.len(),
-        printable(bytes, TRACED_BYTES)
+        printable(shown, TRACED_BYTES)
     );
     socket
         .send(bytes)

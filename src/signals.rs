@@ -1,5 +1,5 @@
-//! SIGTERM and SIGINT read from a signalfd, for every program (the checks' shell and
-//! ka-notify's FIFO mode), instead of `tokio::signal`, whose process-wide registry (one
+//! SIGTERM and SIGINT read from a signalfd, for the long-lived waits (the checks' shell
+//! and ka-notify's FIFO mode), instead of `tokio::signal`, whose process-wide registry (one
 //! slot per signal number, a socket pair, handlers) costs about 25 000 instructions at
 //! every start, more than a check's own work.
 //!

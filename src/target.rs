@@ -120,24 +120,21 @@ pub fn mask_userinfo_unparsed(input: &str) -> String {
 }
 
 fn mask(input: &str, to_last_at: bool) -> String {
-    let start = match input.find("://") {
-        Some(i) => i + 3,
-        None => {
-            let lower = input.get(..5).unwrap_or(input).to_ascii_lowercase();
-            if lower.starts_with("sips:") {
-                5
-            } else if lower.starts_with("sip:") {
-                4
-            } else {
-                0
-            }
-        }
+    let lower = input.get(..5).unwrap_or(input).to_ascii_lowercase();
+    // A SIP URI has no path: its user-info (which may hold '/' or '#') ends at the host,
+    // before any ';' parameter or '?' header.
+    let (start, ends) = if lower.starts_with("sips:") {
+        (5, &[';', '?'][..])
+    } else if lower.starts_with("sip:") {
+        (4, &[';', '?'][..])
+    } else {
+        (input.find("://").map_or(0, |i| i + 3), &['/', '?', '#'][..])
     };
     let rest = &input[start..];
     let scope = if to_last_at {
         rest
     } else {
-        &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())]
+        &rest[..rest.find(ends).unwrap_or(rest.len())]
     };
     let Some(at) = scope.rfind('@') else {
         return input.to_string();
@@ -240,6 +237,10 @@ mod tests {
             ),
             ("sip:alice:secret@pbx:5060", "sip:alice:***@pbx:5060"),
             ("SIPS:alice:secret@pbx", "SIPS:alice:***@pbx"),
+            (
+                "sip:alice:se/cr#et@pbx;transport=tcp",
+                "sip:alice:***@pbx;transport=tcp",
+            ),
             ("rtsp://user@cam/x", "rtsp://user@cam/x"),
             ("rtsp://cam/a@b:c", "rtsp://cam/a@b:c"),
             ("127.0.0.1:22", "127.0.0.1:22"),

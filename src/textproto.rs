@@ -74,18 +74,7 @@ impl Head {
     pub fn content_length(&self) -> Result<usize, String> {
         let mut found: Option<usize> = None;
         for v in self.get_all("content-length") {
-            let n: usize = v
-                .trim()
-                .parse()
-                .map_err(|_| format!("bad Content-Length '{}'", v.trim()))?;
-            match found {
-                Some(first) if first != n => {
-                    return Err(format!(
-                        "conflicting Content-Length headers: {first} and {n}"
-                    ))
-                }
-                _ => found = Some(n),
-            }
+            found = Some(one_length(found, v)?);
         }
         Ok(found.unwrap_or(0))
     }
@@ -195,20 +184,28 @@ fn content_length_in(head: &[u8], syntax: &Syntax) -> Result<usize, String> {
             .any(|n| n.eq_ignore_ascii_case(name));
         if last_was_length {
             let value = value.trim();
-            let n: usize = value
-                .parse()
-                .map_err(|_| format!("bad Content-Length '{value}'"))?;
-            match found {
-                Some(first) if first != n => {
-                    return Err(format!(
-                        "conflicting Content-Length headers: {first} and {n}"
-                    ))
-                }
-                _ => found = Some(n),
+            if value.is_empty() {
+                // Maybe folded onto the next line: the whole parse joins it.
+                return parse_head(head, syntax)?.content_length();
             }
+            found = Some(one_length(found, value)?);
         }
     }
     Ok(found.unwrap_or(0))
+}
+
+/// Adds one Content-Length `value` to what was `found` before: several must agree.
+fn one_length(found: Option<usize>, value: &str) -> Result<usize, String> {
+    let value = value.trim();
+    let n: usize = value
+        .parse()
+        .map_err(|_| format!("bad Content-Length '{value}'"))?;
+    match found {
+        Some(first) if first != n => Err(format!(
+            "conflicting Content-Length headers: {first} and {n}"
+        )),
+        _ => Ok(n),
+    }
 }
 
 /// Finds the first whole message in a stream buffer.
@@ -398,6 +395,7 @@ mod tests {
             b"TEST/1.0 200 OK\r\nno colon\r\n\r\n",
             b"TEST/1.0 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
             b"TEST/1.0 200 \xff\r\n\r\n",
+            b"TEST/1.0 200 OK\r\nContent-Length:\r\n 4\r\n\r\n",
         ] {
             let full = parse_head(head, &TEST).and_then(|h| h.content_length());
             assert_eq!(content_length_in(head, &TEST), full, "{head:?}");

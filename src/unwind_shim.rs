@@ -26,6 +26,9 @@ struct Search {
 unsafe extern "C" fn visit(info: *mut libc::dl_phdr_info, _: usize, data: *mut c_void) -> c_int {
     let search = &mut *data.cast::<Search>();
     let info = &*info;
+    if info.dlpi_phdr.is_null() || info.dlpi_phnum == 0 {
+        return 0;
+    }
     let phdrs = std::slice::from_raw_parts(info.dlpi_phdr, usize::from(info.dlpi_phnum));
     let base = info.dlpi_addr as usize;
     let (mut start, mut end, mut hit, mut eh) = (usize::MAX, 0, false, 0);

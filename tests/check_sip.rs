@@ -302,7 +302,7 @@ fn bad_uris_and_options_exit_1() {
         ),
         (
             vec!["sip:127.0.0.1", "--user", "a@b"],
-            "invalid value 'a@b' for '--user",
+            "--user wants a SIP user part",
         ),
         (vec!["sip:127.0.0.1", "--t1", "1ms"], "flood"),
         (
@@ -352,4 +352,33 @@ fn a_password_in_the_uri_is_masked() {
     assert_eq!(r.code, Some(0), "{r:#?}");
     assert!(!r.stdout.contains("secret"), "{}", r.stdout);
     assert!(r.stdout.contains("alice:***@127.0.0.1"), "{}", r.stdout);
+    // The bytes on the wire at -vv, over both transports, and a '/' in the password.
+    for transport in ["udp", "tcp"] {
+        let peer = fault_peer("sip", transport, "ok");
+        let uri = format!(
+            "sip:alice:se/cret@127.0.0.1:{};transport={transport}",
+            peer.port
+        );
+        let r = run(
+            "check-sip",
+            &[&uri, "--accept", "any", "-vv", "--log", "stderr"],
+        );
+        assert_eq!(r.code, Some(0), "{r:#?}");
+        assert!(
+            r.stderr.contains("OPTIONS sip:alice:***@127.0.0.1"),
+            "{}",
+            r.stderr
+        );
+        assert!(!r.stdout.contains("cret"), "{}", r.stdout);
+        // What we log of our own; the server's bytes are shown as received (it echoes To).
+        for line in r.stderr.lines().filter(|l| !l.contains("received")) {
+            assert!(!line.contains("cret"), "{line}");
+        }
+    }
+    let r = run("check-sip", &["sip:127.0.0.1", "--user", "alice:se<cret"]);
+    assert_eq!(r.code, Some(1));
+    assert!(
+        !r.stdout.contains("cret") && !r.stderr.contains("cret"),
+        "{r:#?}"
+    );
 }

@@ -295,5 +295,10 @@ fn nagios_statuses_for_bad_arguments_and_mismatches_are_as_documented() {
     );
     assert_line(&r, 2, "TCP CRITICAL - ", &["expected \"SSH-\""]);
     let r = run("check-tcp", &["--help"]);
-    assert!(r.stdout.contains("an --expect mismatch"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("A mismatch is CRITICAL under --format nagios"),
+        "{}",
+        r.stdout
+    );
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::{CommandFactory, Parser, ValueEnum};
 
 use super::shell::Check;
-use super::{typed, CommonArgs, EXIT_STATUS_HELP};
+use super::{typed, CommonArgs, Typed, EXIT_STATUS_HELP};
 use crate::accept::{parse_accept, AcceptPolicy};
 use crate::net::ProbeContext;
 use crate::sip::uri::{valid_user, SipUri, Transport};
@@ -33,7 +33,7 @@ pub struct CheckSip {
     pub transport: Option<TransportArg>,
 
     /// Put this user part in the Request-URI (sip:NAME@HOST).
-    #[arg(long, value_name = "NAME", value_parser = parse_user)]
+    #[arg(long, value_name = "NAME", value_parser = Typed(parse_user))]
     pub user: Option<String>,
 
     /// Status codes that count as healthy: codes and classes (200,404,4xx) or "any" (any
@@ -73,11 +73,16 @@ pub fn command() -> clap::Command {
     CheckSip::command()
 }
 
-fn parse_user(s: &str) -> Result<String, String> {
+/// `--user`: parsed with [`Typed`], so a `name:password` that does not parse is not
+/// echoed back by clap.
+fn parse_user(s: &str) -> Result<String, CheckError> {
     if valid_user(s) {
         Ok(s.to_string())
     } else {
-        Err("a SIP user part: letters, digits and punctuation other than < > \" @ ;".into())
+        Err(CheckError::Option(
+            "--user wants a SIP user part: letters, digits and punctuation other than < > \" @ ;"
+                .into(),
+        ))
     }
 }
 

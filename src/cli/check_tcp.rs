@@ -28,7 +28,9 @@ pub struct CheckTcp {
     #[arg(short = 's', long, value_name = "STRING", value_parser = parse_wire_bytes)]
     pub send: Option<WireBytes>,
 
-    /// Healthy only if the reply contains this (same escapes as --send).
+    /// Healthy only if the reply contains this (same escapes as --send). A mismatch is
+    /// CRITICAL under --format nagios, where check_tcp says WARNING: a server that answers
+    /// the wrong thing is down for a failover.
     #[arg(short = 'e', long, value_name = "STRING", value_parser = parse_wire_bytes)]
     pub expect: Option<WireBytes>,
 

@@ -241,3 +241,14 @@ fn exit(ok: bool) -> ExitCode {
         ExitCode::FAILURE
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_handlers_defaults_are_the_command_lines() {
+        let cli = KaNotify::try_parse_from(["ka-notify", "MASTER"]).unwrap();
+        assert_eq!(cli.options.options(), notify::Options::default());
+    }
+}

@@ -48,8 +48,8 @@ pub const EXIT_STATUS_HELP: &str = "\
 Exit status:
   0  healthy
   1  anything else: unhealthy, timed out, bad arguments, resolve failure, internal error
-  With --format nagios: 0 OK, 2 CRITICAL (any unhealthy verdict, an --expect mismatch
-  included), 3 UNKNOWN (bad arguments too, unless --format itself is the typo).";
+  With --format nagios: 0 OK, 2 CRITICAL (every unhealthy verdict), 3 UNKNOWN (bad
+  arguments too, unless --format itself is the typo).";
 
 /// Options every check shares.
 #[derive(Debug, Clone, Args)]

@@ -97,7 +97,7 @@ pub fn process_main<C: Check>() -> i32 {
     unsafe {
         for fd in 0..3 {
             if libc::fcntl(fd, libc::F_GETFD) == -1
-                && libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) != fd
+                && libc::open(b"/dev/null\0".as_ptr().cast(), libc::O_RDWR) != fd
             {
                 libc::abort();
             }

@@ -29,8 +29,9 @@ pub async fn read_events(path: &Path, opts: &Options) -> ExitCode {
         return ExitCode::FAILURE;
     };
     let stop = |signal: std::io::Result<libc::c_int>| match signal {
-        Ok(libc::SIGINT) => "SIGINT",
-        _ => "SIGTERM",
+        Ok(libc::SIGINT) => "SIGINT".to_string(),
+        Ok(_) => "SIGTERM".to_string(),
+        Err(e) => format!("cannot read SIGTERM/SIGINT any more ({e})"),
     };
     let owned = path.to_path_buf();
     let opening = tokio::task::spawn_blocking(move || std::fs::File::open(owned));
@@ -62,7 +63,7 @@ pub async fn read_events(path: &Path, opts: &Options) -> ExitCode {
     loop {
         let n = tokio::select! {
             biased;
-            signal = signals.recv() => return stopped(stop(signal)),
+            signal = signals.recv() => return stopped(&stop(signal)),
             read = reader.read(&mut chunk) => match read {
                 Ok(n) => n,
                 Err(e) => {

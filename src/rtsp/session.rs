@@ -173,17 +173,20 @@ impl Session {
                 pending.cseq
             ),
         }
-        if resp.code == 401 && self.credentials.is_some() {
-            let challenge = auth::choose(&resp.challenges).map_err(|why| {
-                Outcome::unhealthy(Stage::Match, format!("{method} {}: {why}", resp.status()))
-            })?;
-            let stale = matches!(challenge, Challenge::Digest { stale: true, .. });
-            let retry = match pending.answered {
-                0 => true,
-                1 => stale && self.sent_credentials,
-                _ => false,
+        if resp.code == 401 && self.credentials.is_some() && pending.answered < 2 {
+            // The first 401 must carry a challenge we can answer; a later one is answered
+            // again only if it says the nonce went stale, else it is the verdict.
+            let challenge = match (auth::choose(&resp.challenges), pending.answered) {
+                (Ok(c), _) => Some(c),
+                (Err(why), 0) => {
+                    let reason = format!("{method} {}: {why}", resp.status());
+                    return Err(Outcome::unhealthy(Stage::Match, reason));
+                }
+                (Err(_), _) => None,
             };
-            if retry {
+            let stale = matches!(challenge, Some(Challenge::Digest { stale: true, .. }));
+            let retry = pending.answered == 0 || (stale && self.sent_credentials);
+            if let (true, Some(challenge)) = (retry, challenge) {
                 pending.answered += 1;
                 let extra_headers = pending.extra_headers;
                 debug!(
@@ -318,6 +321,25 @@ mod tests {
             s.refusal("OPTIONS", &again, ""),
             "OPTIONS 401 Unauthorized; the server refused the credentials for user 'user'"
         );
+    }
+
+    #[test]
+    fn a_second_401_without_a_challenge_is_still_the_verdict() {
+        let mut s = session(true);
+        s.request("OPTIONS", "");
+        expect_send(s.handle(&reply("401 Unauthorized", Some(1), DIGEST)));
+        let bare = expect_reply(s.handle(&reply("401 Unauthorized", Some(2), "")));
+        assert_eq!(bare.code, 401);
+        assert!(s
+            .refusal("OPTIONS", &bare, "")
+            .contains("refused the credentials"));
+        // A first 401 without a usable challenge cannot be answered: say why.
+        let mut s = session(true);
+        s.request("OPTIONS", "");
+        let why = s
+            .handle(&reply("401 Unauthorized", Some(1), ""))
+            .unwrap_err();
+        assert!(why.reason.contains("no WWW-Authenticate"), "{}", why.reason);
     }
 
     #[test]

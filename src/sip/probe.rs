@@ -51,6 +51,7 @@ impl Driver<'_> {
             .map_err(|e| Outcome::unhealthy(Stage::Connect, net::describe_io(&e)))?;
         let ids = RequestIds::fresh();
         let request = options(&self.request_uri, Transport::Udp, local, &ids);
+        let shown = self.shown(&request, Transport::Udp, local, &ids);
         ctx.progress
             .enter(Stage::Send, format!("sending OPTIONS to {peer}"));
         let started = Instant::now();
@@ -58,7 +59,7 @@ impl Driver<'_> {
         let mut buf = vec![0u8; MAX_HEADER_BYTES + MAX_BODY_BYTES];
         loop {
             while let Some(Transmit { number }) = tx.poll_transmit(Instant::now()) {
-                net::send_datagram(&socket, tx.request()).await?;
+                net::send_datagram(&socket, tx.request(), &shown).await?;
                 if number > 1 {
                     debug!(
                         "retransmission {} at {}",
@@ -97,10 +98,11 @@ impl Driver<'_> {
             .map_err(|e| Outcome::unhealthy(Stage::Connect, net::describe_io(&e)))?;
         let ids = RequestIds::fresh();
         let request = options(&self.request_uri, Transport::Tcp, local, &ids);
+        let shown = self.shown(&request, Transport::Tcp, local, &ids);
         let started = Instant::now();
         let mut tx = Transaction::new(request, ids, true, self.opts.t1, started);
         if tx.poll_transmit(started).is_some() {
-            net::send(&mut conn.stream, tx.request(), ctx).await?;
+            net::send_logged_as(&mut conn.stream, tx.request(), &shown, ctx).await?;
         }
         ctx.progress
             .enter(Stage::Receive, tx.waiting_text(Transport::Tcp.as_str()));
@@ -124,6 +126,23 @@ impl Driver<'_> {
                 Err(why) => return Err(unparsable(&why, &buf[start..end])),
             }
             buf.drain(..end);
+        }
+    }
+
+    /// The request as `-vv` logs it: with the password of a `user:password` Request-URI
+    /// masked (it is in the Request-URI and the To header).
+    fn shown(
+        &self,
+        request: &[u8],
+        transport: Transport,
+        local: std::net::SocketAddr,
+        ids: &RequestIds,
+    ) -> Vec<u8> {
+        let masked = mask_userinfo(&self.request_uri);
+        if masked == self.request_uri {
+            request.to_vec()
+        } else {
+            options(&masked, transport, local, ids)
         }
     }
 

@@ -60,9 +60,9 @@ impl fmt::Display for Transport {
     }
 }
 
-/// A parsed SIP URI, as much of it as a health check needs. Its `Display` is the URI as
-/// the operator wrote it with any password (`sip:user:password@host`) masked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A parsed SIP URI, as much of it as a health check needs. Its `Display` (and `Debug`) is
+/// the URI as the operator wrote it with any password (`sip:user:password@host`) masked.
+#[derive(Clone, PartialEq, Eq)]
 pub struct SipUri {
     /// The user part, if the URI had one.
     pub user: Option<String>,
@@ -77,6 +77,13 @@ pub struct SipUri {
 impl fmt::Display for SipUri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.shown)
+    }
+}
+
+impl fmt::Debug for SipUri {
+    /// Never prints the password, whoever debug-prints a value holding it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SipUri({:?})", self.shown)
     }
 }
 
@@ -182,6 +189,7 @@ mod tests {
     fn passwords_never_show() {
         let u = SipUri::parse("sip:alice:secret@pbx.example").unwrap();
         assert_eq!(u.to_string(), "sip:alice:***@pbx.example");
+        assert!(!format!("{u:?}").contains("secret"));
         assert_eq!(u.request_uri(None), "sip:alice:secret@pbx.example:5060");
         let err = SipUri::parse("sip:alice:secret@pbx:0")
             .unwrap_err()

@@ -1,5 +1,5 @@
 complete -c check-tcp -s s -l send -d 'Send this after connecting; \\r \\n \\t \\0 \\\\ and \\xHH escapes are understood' -r
-complete -c check-tcp -s e -l expect -d 'Healthy only if the reply contains this (same escapes as --send)' -r
+complete -c check-tcp -s e -l expect -d 'Healthy only if the reply contains this (same escapes as --send). A mismatch is CRITICAL under --format nagios, where check_tcp says WARNING: a server that answers the wrong thing is down for a failover' -r
 complete -c check-tcp -l max-bytes -d 'Read at most this many bytes while looking for --expect' -r
 complete -c check-tcp -s t -l timeout -d 'Hard end-to-end deadline over resolve, connect, send and receive (e.g. 800ms, 2s). The process exits by then whatever the server does' -r
 complete -c check-tcp -l source -d 'Local address to connect from (LVS and VIP-on-loopback setups)' -r
