@@ -1,4 +1,5 @@
-//! A `tracing` layer that writes to journald in its native protocol.
+//! Log records to journald in its native protocol (the `tracing` subscriber in
+//! [`crate::logging`] hands them here).
 //!
 //! Why not `tracing-journald`: it always sends to `/run/systemd/journal/socket`, so its
 //! output cannot be tested on machines without journald, and it sends blocking, so a
@@ -18,7 +19,7 @@ use tracing::{Event, Level};
 /// Where journald listens for native-protocol datagrams.
 pub const DEFAULT_SOCKET: &str = "/run/systemd/journal/socket";
 
-/// The environment variable that points the journal layer at another socket (tests, and
+/// The environment variable that points the journal writer at another socket (tests, and
 /// containers that bind-mount the host journal elsewhere).
 pub const SOCKET_ENV: &str = "KEEPALIVED_CHECKS_JOURNAL_SOCKET";
 
@@ -33,19 +34,19 @@ pub fn socket_path() -> std::path::PathBuf {
 /// Sends each event as one journal entry with `MESSAGE`, `PRIORITY`, `SYSLOG_IDENTIFIER`
 /// and the event's fields upper-cased (`check` becomes `CHECK`).
 #[derive(Debug)]
-pub struct JournalLayer {
+pub struct JournalWriter {
     socket: UnixDatagram,
     identifier: String,
 }
 
-impl JournalLayer {
+impl JournalWriter {
     /// Connects to the journal socket at `path`; entries carry `identifier` as their
     /// `SYSLOG_IDENTIFIER`, so `journalctl -t check-tcp` finds them.
     pub fn connect(path: &Path, identifier: &str) -> io::Result<Self> {
         let socket = UnixDatagram::unbound()?;
         socket.connect(path)?;
         socket.set_nonblocking(true)?;
-        Ok(JournalLayer {
+        Ok(JournalWriter {
             socket,
             identifier: identifier.to_string(),
         })
@@ -62,7 +63,7 @@ fn priority(level: &Level) -> &'static str {
     }
 }
 
-impl JournalLayer {
+impl JournalWriter {
     /// Sends `event` as one journal entry.
     pub fn on_event(&self, event: &Event<'_>) {
         let mut entry = Vec::with_capacity(512);

@@ -15,7 +15,7 @@ use tracing::span::{Attributes, Id, Record};
 use tracing::subscriber::Interest;
 use tracing::{Event, Metadata, Subscriber};
 
-use crate::journal::{self, JournalLayer};
+use crate::journal::{self, JournalWriter};
 
 /// The `--log` choice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -82,8 +82,8 @@ pub fn init(program: &'static str, target: LogTarget, verbosity: u8) -> LogSink 
         socket.exists(),
     );
     let journal = match sink {
-        LogSink::Journal => match JournalLayer::connect(&socket, program) {
-            Ok(layer) => Some(layer),
+        LogSink::Journal => match JournalWriter::connect(&socket, program) {
+            Ok(writer) => Some(writer),
             Err(_) => {
                 // The socket file exists but nobody listens (journald stopped): stderr is
                 // the best that is left.
@@ -97,7 +97,7 @@ pub fn init(program: &'static str, target: LogTarget, verbosity: u8) -> LogSink 
     let write: Box<dyn Fn(&Event<'_>) + Send + Sync> = match (journal, sink) {
         (Some(journal), _) => Box::new(move |event| journal.on_event(event)),
         (None, LogSink::Stderr) => {
-            let stderr = StderrLayer {
+            let stderr = StderrWriter {
                 started: Instant::now(),
             };
             Box::new(move |event| stderr.on_event(event))
@@ -155,11 +155,11 @@ impl<F: Fn(&Event<'_>) + Send + Sync + 'static> Subscriber for EventSubscriber<F
 /// Writes each record to stderr as `+0.000213s LEVEL message`: the time since start shows
 /// which stage was slow, and the structured fields, which the message already says in
 /// words, are left to the journal.
-struct StderrLayer {
+struct StderrWriter {
     started: Instant,
 }
 
-impl StderrLayer {
+impl StderrWriter {
     fn on_event(&self, event: &Event<'_>) {
         let mut message = MessageOnly(String::new());
         event.record(&mut message);

@@ -84,11 +84,6 @@ impl Progress {
         self.with(|p| p.waiting_for = waiting_for);
     }
 
-    /// The stage running now.
-    pub fn stage(&self) -> Stage {
-        self.with(|p| p.stage)
-    }
-
     /// Records the address the probe is talking to, once connected.
     pub fn connected_to(&self, peer: SocketAddr) {
         self.with(|p| p.peer = Some(peer));
@@ -111,7 +106,7 @@ impl Progress {
     }
 
     /// An unhealthy outcome for a probe that was stopped by `cause` (a timeout or a
-    /// signal) after `elapsed`.
+    /// signal) after `elapsed`, naming the peer once one was reached.
     pub fn cut_short(&self, cause: &str, elapsed: Duration) -> Outcome {
         let mut reason = format!("{cause} after {}", format_ms(elapsed));
         let (stage, received) = self.with(|p| {
@@ -124,7 +119,7 @@ impl Progress {
         if received > 0 {
             reason.push_str(&format!(" ({received} bytes received)"));
         }
-        Outcome::unhealthy(stage, reason)
+        self.with_peer(Outcome::unhealthy(stage, reason))
     }
 }
 
@@ -159,14 +154,13 @@ impl ProbeContext {
         &self,
         probe: impl std::future::Future<Output = Outcome>,
     ) -> Outcome {
-        let outcome = tokio::select! {
+        tokio::select! {
             biased;
             _ = tokio::time::sleep_until(self.deadline.end().into()) => {
                 self.progress.cut_short("timed out", self.deadline.budget())
             }
-            outcome = probe => outcome,
-        };
-        self.progress.with_peer(outcome)
+            outcome = probe => self.progress.with_peer(outcome),
+        }
     }
 }
 

@@ -32,6 +32,25 @@ pub fn block() {
     unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
 }
 
+/// The signals a program stops on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// SIGTERM: keepalived's timeout, reload or exit.
+    Term,
+    /// SIGINT: Ctrl-C by hand.
+    Int,
+}
+
+impl Signal {
+    /// `SIGTERM` or `SIGINT`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Signal::Term => "SIGTERM",
+            Signal::Int => "SIGINT",
+        }
+    }
+}
+
 /// SIGTERM and SIGINT (blocked with [`block`]) as an async stream.
 pub struct Signals {
     fd: AsyncFd<OwnedFd>,
@@ -54,8 +73,8 @@ impl Signals {
         Ok(Signals { fd })
     }
 
-    /// Waits for the next SIGTERM or SIGINT and returns its number.
-    pub async fn recv(&self) -> io::Result<libc::c_int> {
+    /// Waits for the next SIGTERM or SIGINT.
+    pub async fn recv(&self) -> io::Result<Signal> {
         loop {
             let mut guard = self.fd.readable().await?;
             let read = guard.try_io(|fd| {
@@ -72,7 +91,11 @@ impl Signals {
                 if n < 0 {
                     Err(io::Error::last_os_error())
                 } else {
-                    Ok(info.ssi_signo as libc::c_int)
+                    Ok(if info.ssi_signo == libc::SIGINT as u32 {
+                        Signal::Int
+                    } else {
+                        Signal::Term
+                    })
                 }
             });
             if let Ok(result) = read {

@@ -28,6 +28,14 @@ pub struct Syntax {
     pub max_body_bytes: usize,
 }
 
+impl Syntax {
+    /// The most bytes a stream reader buffers: one maximal message plus a read's worth of
+    /// the next.
+    pub fn max_buffered(&self) -> usize {
+        self.max_header_bytes + self.max_body_bytes + 8192
+    }
+}
+
 /// What a stream buffer holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame {

@@ -156,7 +156,7 @@ impl<T: Clone + Send + Sync + 'static> TypedValueParser for Typed<T> {
         };
         let text = value
             .to_str()
-            .ok_or_else(|| fail("a target must be UTF-8 text".into()))?;
+            .ok_or_else(|| fail("the value must be UTF-8 text".into()))?;
         (self.0)(text).map_err(|e| fail(e.to_string()))
     }
 }
@@ -191,12 +191,9 @@ pub fn format_in_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Opt
             None => None,
         };
         if let Some(v) = value {
-            found = match v.to_str() {
-                Some("text") => Some(Format::Text),
-                Some("json") => Some(Format::Json),
-                Some("nagios") => Some(Format::Nagios),
-                _ => None,
-            };
+            found = v
+                .to_str()
+                .and_then(|v| <Format as clap::ValueEnum>::from_str(v, false).ok());
         }
     }
     found

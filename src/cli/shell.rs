@@ -22,7 +22,7 @@ use super::CommonArgs;
 use crate::logging::{self, LogSink, LogTarget};
 use crate::net::ProbeContext;
 use crate::report::{self, Format, Report};
-use crate::signals::{self, Signals};
+use crate::signals::{self, Signal, Signals};
 use crate::state::{master_gate, Gate};
 use crate::{CheckError, Deadline, Outcome, Verdict};
 
@@ -55,12 +55,9 @@ pub trait Check: clap::Parser {
     fn probe(opts: &Self::Options, ctx: &ProbeContext) -> impl Future<Output = Outcome>;
 }
 
-/// What the panic hook needs to print a status line, set once the arguments parsed.
-struct PanicContext {
-    format: Format,
-}
-
-static PANIC_CONTEXT: OnceLock<PanicContext> = OnceLock::new();
+/// The `--format` asked for, for the panic hook, which cannot be handed it; set once the
+/// arguments parsed.
+static FORMAT: OnceLock<Format> = OnceLock::new();
 
 /// The `main` of a check program: `check_main!(CheckTcp);` in a `#![no_main]` binary.
 ///
@@ -112,7 +109,7 @@ pub fn process_main<C: Check>() -> i32 {
 
 fn run_check<C: Check>(started: Instant) -> u8 {
     install_panic_hook(move |message| {
-        let format = PANIC_CONTEXT.get().map_or(Format::Text, |c| c.format);
+        let format = FORMAT.get().copied().unwrap_or_default();
         let result = Err(CheckError::Internal(message));
         finish::<C>("", &result, format)
     });
@@ -136,7 +133,7 @@ fn run_check<C: Check>(started: Instant) -> u8 {
     };
     let common = check.common();
     let format = common.format();
-    let _ = PANIC_CONTEXT.set(PanicContext { format });
+    let _ = FORMAT.set(format);
     let target = check.target();
     logging::init(C::PROGRAM, common.log.target(), common.log.verbose);
 
@@ -210,15 +207,12 @@ async fn supervise(
 ) -> Result<Outcome, CheckError> {
     let signals = Signals::new()
         .map_err(|e| CheckError::Internal(format!("cannot watch SIGTERM/SIGINT: {e}")))?;
-    let cut = |why| {
-        let outcome = ctx.progress.cut_short(why, ctx.deadline.elapsed());
-        ctx.progress.with_peer(outcome)
-    };
+    let cut = |why| ctx.progress.cut_short(why, ctx.deadline.elapsed());
     Ok(tokio::select! {
         biased;
         signal = signals.recv() => match signal {
-            Ok(libc::SIGINT) => cut("interrupted by SIGINT"),
-            Ok(_) => cut("terminated by SIGTERM"),
+            Ok(Signal::Int) => cut("interrupted by SIGINT"),
+            Ok(Signal::Term) => cut("terminated by SIGTERM"),
             Err(e) => return Err(CheckError::Internal(format!("cannot read SIGTERM/SIGINT: {e}"))),
         },
         outcome = ctx.within_deadline(probe) => outcome,

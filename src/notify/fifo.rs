@@ -15,7 +15,7 @@ use tracing::{debug, error, info, warn};
 
 use super::event::{boottime_ns, from_fifo_line, FifoLine};
 use super::{handle, Options};
-use crate::signals::Signals;
+use crate::signals::{Signal, Signals};
 use crate::state::Seq;
 
 /// Longest line kept; keepalived's are under 100 bytes, so more is not keepalived.
@@ -28,9 +28,8 @@ pub async fn read_events(path: &Path, opts: &Options) -> ExitCode {
         error!("cannot watch SIGTERM/SIGINT");
         return ExitCode::FAILURE;
     };
-    let stop = |signal: std::io::Result<libc::c_int>| match signal {
-        Ok(libc::SIGINT) => "SIGINT".to_string(),
-        Ok(_) => "SIGTERM".to_string(),
+    let stop = |signal: std::io::Result<Signal>| match signal {
+        Ok(signal) => signal.as_str().to_string(),
         Err(e) => format!("cannot read SIGTERM/SIGINT any more ({e})"),
     };
     let owned = path.to_path_buf();

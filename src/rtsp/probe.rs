@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use tokio::net::TcpStream;
 
-use super::message::{frame, sdp_media, Response, MAX_BODY_BYTES, MAX_HEADER_BYTES};
+use super::message::{frame, sdp_media, Response, RTSP};
 use super::session::{Outgoing, Session, Step};
 use super::Options;
 use crate::deadline::format_ms;
@@ -134,8 +134,7 @@ impl Link {
         loop {
             self.send(&out, method, ctx).await?;
             loop {
-                let msg = self.next_message(method, ctx).await?;
-                match self.session.handle(&msg)? {
+                match self.next_step(method, ctx).await? {
                     Step::Reply(resp) => return Ok(resp),
                     Step::Ignore => continue,
                     Step::Send(next) => {
@@ -153,14 +152,15 @@ impl Link {
         method: &str,
         ctx: &ProbeContext,
     ) -> Result<(), Outcome> {
-        net::send_logged_as(&mut self.stream, &out.bytes, &out.shown, ctx).await?;
+        net::send_logged_as(&mut self.stream, &out.bytes, out.logged(), ctx).await?;
         ctx.progress
             .enter(Stage::Receive, format!("waiting for the {method} reply"));
         Ok(())
     }
 
-    async fn next_message(&mut self, method: &str, ctx: &ProbeContext) -> Result<Vec<u8>, Outcome> {
-        let max = MAX_HEADER_BYTES + MAX_BODY_BYTES + 8192;
+    /// Reads the next whole message and hands it to the session.
+    async fn next_step(&mut self, method: &str, ctx: &ProbeContext) -> Result<Step, Outcome> {
+        let max = RTSP.max_buffered();
         let next = net::next_message(&mut self.stream, &mut self.buf, max, frame, ctx).await?;
         let Some((start, end)) = next else {
             return Err(Outcome::unhealthy(
@@ -168,8 +168,8 @@ impl Link {
                 format!("connection closed without a reply to {method}"),
             ));
         };
-        let msg = self.buf[start..end].to_vec();
+        let step = self.session.handle(&self.buf[start..end]);
         self.buf.drain(..end);
-        Ok(msg)
+        step
     }
 }

@@ -26,8 +26,16 @@ use crate::{Outcome, Stage};
 pub struct Outgoing {
     /// The bytes to send.
     pub bytes: Vec<u8>,
-    /// The same request with the Authorization header redacted, for `-vv` logs.
-    pub shown: Vec<u8>,
+    /// When the request carries credentials: the same request with the Authorization
+    /// header redacted, for `-vv` logs.
+    pub redacted: Option<Vec<u8>>,
+}
+
+impl Outgoing {
+    /// What `-vv` logs of the request.
+    pub fn logged(&self) -> &[u8] {
+        self.redacted.as_deref().unwrap_or(&self.bytes)
+    }
 }
 
 /// What a received message means for the conversation.
@@ -115,15 +123,12 @@ impl Session {
         match authorization {
             Some(a) => Outgoing {
                 bytes: format!("{head}Authorization: {a}\r\n\r\n").into_bytes(),
-                shown: format!("{head}Authorization: <redacted>\r\n\r\n").into_bytes(),
+                redacted: Some(format!("{head}Authorization: <redacted>\r\n\r\n").into_bytes()),
             },
-            None => {
-                let bytes = format!("{head}\r\n").into_bytes();
-                Outgoing {
-                    shown: bytes.clone(),
-                    bytes,
-                }
-            }
+            None => Outgoing {
+                bytes: format!("{head}\r\n").into_bytes(),
+                redacted: None,
+            },
         }
     }
 
@@ -278,7 +283,7 @@ mod tests {
         let mut s = session(false);
         let first = s.request("OPTIONS", "");
         assert!(text(&first).starts_with(&format!("OPTIONS {URI} RTSP/1.0\r\nCSeq: 1\r\n")));
-        assert_eq!(first.bytes, first.shown);
+        assert_eq!(first.logged(), first.bytes);
         assert_eq!(
             expect_reply(s.handle(&reply("200 OK", Some(1), ""))).code,
             200
@@ -298,7 +303,7 @@ mod tests {
         assert!(retry_text.contains("Authorization: Digest username=\"user\""));
         assert!(retry_text.contains("nonce=\"n1\""));
         // The log copy never carries the answer.
-        let shown = String::from_utf8(retry.shown).unwrap();
+        let shown = String::from_utf8(retry.logged().to_vec()).unwrap();
         assert!(shown.contains("Authorization: <redacted>") && !shown.contains("response="));
         assert_eq!(
             expect_reply(s.handle(&reply("200 OK", Some(2), ""))).code,

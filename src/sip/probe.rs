@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tracing::debug;
 
-use super::message::{frame, MAX_BODY_BYTES, MAX_HEADER_BYTES};
+use super::message::{frame, MAX_BODY_BYTES, MAX_HEADER_BYTES, SIP};
 use super::request::{options, RequestIds};
 use super::transaction::{status_text, Received, Transaction, Transmit};
 use super::uri::Transport;
@@ -23,7 +23,12 @@ use crate::{Outcome, Stage};
 /// verdict; the caller bounds it with the deadline in `ctx`.
 pub async fn probe(opts: &Options, ctx: &ProbeContext) -> Outcome {
     let request_uri = opts.uri.request_uri(opts.user.as_deref());
-    let driver = Driver { opts, request_uri };
+    let masked = mask_userinfo(&request_uri);
+    let driver = Driver {
+        opts,
+        masked_uri: (masked != request_uri).then(|| masked.clone()),
+        request_uri,
+    };
     let outcome = match opts.transport {
         Transport::Udp => driver.over_udp(ctx).await,
         Transport::Tcp => driver.over_tcp(ctx).await,
@@ -31,12 +36,14 @@ pub async fn probe(opts: &Options, ctx: &ProbeContext) -> Outcome {
     outcome
         .unwrap_or_else(|failed| failed)
         .with_detail("transport", opts.transport.as_str())
-        .with_detail("request_uri", mask_userinfo(&driver.request_uri))
+        .with_detail("request_uri", masked)
 }
 
 struct Driver<'a> {
     opts: &'a Options,
     request_uri: String,
+    /// The Request-URI with its password masked, when it has one.
+    masked_uri: Option<String>,
 }
 
 impl Driver<'_> {
@@ -51,7 +58,7 @@ impl Driver<'_> {
             .map_err(|e| Outcome::unhealthy(Stage::Connect, net::describe_io(&e)))?;
         let ids = RequestIds::fresh();
         let request = options(&self.request_uri, Transport::Udp, local, &ids);
-        let shown = self.shown(&request, Transport::Udp, local, &ids);
+        let shown = self.shown(Transport::Udp, local, &ids);
         ctx.progress
             .enter(Stage::Send, format!("sending OPTIONS to {peer}"));
         let started = Instant::now();
@@ -59,7 +66,8 @@ impl Driver<'_> {
         let mut buf = vec![0u8; MAX_HEADER_BYTES + MAX_BODY_BYTES];
         loop {
             while let Some(Transmit { number }) = tx.poll_transmit(Instant::now()) {
-                net::send_datagram(&socket, tx.request(), &shown).await?;
+                let logged = shown.as_deref().unwrap_or(tx.request());
+                net::send_datagram(&socket, tx.request(), logged).await?;
                 if number > 1 {
                     debug!(
                         "retransmission {} at {}",
@@ -74,14 +82,8 @@ impl Driver<'_> {
             tokio::select! {
                 received = net::recv_datagram(&socket, &mut buf, ctx) => {
                     let bytes = &buf[..received?];
-                    match tx.handle(bytes, Instant::now()) {
-                        Ok(Received::Final(resp)) => {
-                            return Ok(self.verdict(&resp, started.elapsed(), &tx))
-                        }
-                        Ok(Received::Pending) => {
-                            ctx.progress.note(tx.waiting_text(Transport::Udp.as_str()))
-                        }
-                        Err(why) => return Err(unparsable(&why, bytes)),
+                    if let Some(verdict) = self.consider(&mut tx, bytes, started, ctx)? {
+                        return Ok(verdict);
                     }
                 }
                 _ = sleep_until(wake) => {}
@@ -98,52 +100,60 @@ impl Driver<'_> {
             .map_err(|e| Outcome::unhealthy(Stage::Connect, net::describe_io(&e)))?;
         let ids = RequestIds::fresh();
         let request = options(&self.request_uri, Transport::Tcp, local, &ids);
-        let shown = self.shown(&request, Transport::Tcp, local, &ids);
+        let shown = self.shown(Transport::Tcp, local, &ids);
         let started = Instant::now();
         let mut tx = Transaction::new(request, ids, true, self.opts.t1, started);
         if tx.poll_transmit(started).is_some() {
-            net::send_logged_as(&mut conn.stream, tx.request(), &shown, ctx).await?;
+            let logged = shown.as_deref().unwrap_or(tx.request());
+            net::send_logged_as(&mut conn.stream, tx.request(), logged, ctx).await?;
         }
         ctx.progress
             .enter(Stage::Receive, tx.waiting_text(Transport::Tcp.as_str()));
         let mut buf = Vec::new();
-        // Room for one maximal message plus a read's worth of the next.
-        let max = MAX_HEADER_BYTES + MAX_BODY_BYTES + 8192;
+        let max = SIP.max_buffered();
         loop {
             let next = net::next_message(&mut conn.stream, &mut buf, max, frame, ctx).await;
             let Some((start, end)) = next? else {
                 let reason = format!("connection closed without a final response{}", tx.seen());
                 return Err(Outcome::unhealthy(Stage::Receive, reason));
             };
-            let handled = tx.handle(&buf[start..end], Instant::now());
-            match handled {
-                Ok(Received::Final(resp)) => {
-                    return Ok(self.verdict(&resp, started.elapsed(), &tx))
-                }
-                Ok(Received::Pending) => {
-                    ctx.progress.note(tx.waiting_text(Transport::Tcp.as_str()))
-                }
-                Err(why) => return Err(unparsable(&why, &buf[start..end])),
+            if let Some(verdict) = self.consider(&mut tx, &buf[start..end], started, ctx)? {
+                return Ok(verdict);
             }
             buf.drain(..end);
         }
     }
 
-    /// The request as `-vv` logs it: with the password of a `user:password` Request-URI
-    /// masked (it is in the Request-URI and the To header).
+    /// Hands one whole message to the transaction: the verdict once the final response
+    /// is in, `None` to keep waiting, `Err` for bytes that are not SIP.
+    fn consider(
+        &self,
+        tx: &mut Transaction,
+        bytes: &[u8],
+        started: Instant,
+        ctx: &ProbeContext,
+    ) -> Result<Option<Outcome>, Outcome> {
+        match tx.handle(bytes, Instant::now()) {
+            Ok(Received::Final(resp)) => Ok(Some(self.verdict(&resp, started.elapsed(), tx))),
+            Ok(Received::Pending) => {
+                ctx.progress
+                    .note(tx.waiting_text(self.opts.transport.as_str()));
+                Ok(None)
+            }
+            Err(why) => Err(unparsable(&why, bytes)),
+        }
+    }
+
+    /// The request as `-vv` logs it when the Request-URI holds a password (it is in the
+    /// Request-URI and the To header): the same request with the password masked.
     fn shown(
         &self,
-        request: &[u8],
         transport: Transport,
         local: std::net::SocketAddr,
         ids: &RequestIds,
-    ) -> Vec<u8> {
-        let masked = mask_userinfo(&self.request_uri);
-        if masked == self.request_uri {
-            request.to_vec()
-        } else {
-            options(&masked, transport, local, ids)
-        }
+    ) -> Option<Vec<u8>> {
+        let masked = self.masked_uri.as_deref()?;
+        Some(options(masked, transport, local, ids))
     }
 
     fn verdict(&self, resp: &super::message::Response, rtt: Duration, tx: &Transaction) -> Outcome {
