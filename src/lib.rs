@@ -51,7 +51,9 @@
 //!   its driver.
 //! - [`rtsp`]: the RTSP probe: URL, responses and SDP, authentication, the session state
 //!   machine, its driver.
-//! - [`state`]: ka-notify's state files, and the `--only-if-master` gate.
+//! - [`small_file`]: reading small files without blocking, bounded, regular files only.
+//! - [`state`]: ka-notify's state files (a directory checked before it is trusted, the
+//!   order of events), and the `--only-if-master` gate.
 //! - [`notify`]: the notify handler: events, ordering, actions, FIFO mode.
 //! - [`report`]: status line, JSON, and the single exit-status mapping.
 //! - [`journal`]: log records to journald over its native protocol.
@@ -74,6 +76,7 @@ pub mod report;
 pub mod rtsp;
 pub mod signals;
 pub mod sip;
+pub mod small_file;
 pub mod state;
 pub mod target;
 pub mod tcp;

@@ -508,18 +508,22 @@ pub fn describe_datagram_io(e: &io::Error) -> String {
 }
 
 /// Sends one datagram on a connected UDP socket, logging `shown` in its place at trace
-/// level (`-vv`): a request carrying a password is logged with it masked.
-pub async fn send_datagram(socket: &UdpSocket, bytes: &[u8], shown: &[u8]) -> Result<(), Outcome> {
+/// level (`-vv`): a request carrying a password is logged with it masked. The error is the
+/// caller's to judge: [`refused_locally`] ones concern one datagram only.
+pub async fn send_datagram(socket: &UdpSocket, bytes: &[u8], shown: &[u8]) -> io::Result<()> {
     trace!(
         "sent {} bytes: \"{}\"",
         bytes.len(),
         printable(shown, TRACED_BYTES)
     );
-    socket
-        .send(bytes)
-        .await
-        .map(|_| ())
-        .map_err(|e| Outcome::unhealthy(Stage::Send, describe_datagram_io(&e)))
+    socket.send(bytes).await.map(|_| ())
+}
+
+/// Whether a send failed on this host for this one datagram: a firewall rule dropped it
+/// in the output path (EPERM) or the queue was full (ENOBUFS). Like a datagram lost on
+/// the way, a later one may pass.
+pub fn refused_locally(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EPERM | libc::ENOBUFS))
 }
 
 /// Receives one datagram on a connected UDP socket into `buf`, returning its length.

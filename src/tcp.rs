@@ -67,8 +67,9 @@ async fn converse(opts: &Options, ctx: &ProbeContext) -> Result<Outcome, Outcome
         .enter(Stage::Receive, format!("waiting for \"{shown_want}\""));
     let mut reply = Vec::new();
     let max = opts.max_bytes;
+    let mut search = Search::new(want);
     let end = net::read_until(&mut conn.stream, &mut reply, max, ctx, |buf| {
-        contains(buf, want)
+        search.found_in(buf)
     })
     .await?;
     let rtt = conn.started.elapsed();
@@ -97,20 +98,72 @@ async fn converse(opts: &Options, ctx: &ProbeContext) -> Result<Outcome, Outcome
     Ok(outcome)
 }
 
-/// Whether `needle` occurs in `haystack`.
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+/// A search for `--expect` in a reply that grows one read at a time. Each call looks only
+/// at what is new, plus the needle's length less one before it (a match across two reads),
+/// so a peer that streams megabytes costs linear time, not a rescan per read.
+struct Search<'a> {
+    needle: &'a [u8],
+    /// How much of the reply has been searched.
+    searched: usize,
+}
+
+impl<'a> Search<'a> {
+    fn new(needle: &'a [u8]) -> Self {
+        Search {
+            needle,
+            searched: 0,
+        }
+    }
+
+    /// Whether the needle occurs in `reply`, of which the first bytes were seen before.
+    fn found_in(&mut self, reply: &[u8]) -> bool {
+        if self.needle.is_empty() {
+            return true;
+        }
+        let from = self.searched.saturating_sub(self.needle.len() - 1);
+        self.searched = reply.len();
+        reply
+            .get(from..)
+            .is_some_and(|new| new.windows(self.needle.len()).any(|w| w == self.needle))
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::contains;
+    use super::Search;
+
+    fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+        Search::new(needle).found_in(haystack)
+    }
 
     #[test]
-    fn contains_finds_anywhere_including_across_reads() {
+    fn finds_anywhere() {
         assert!(contains(b"SSH-2.0-OpenSSH\r\n", b"SSH-2.0"));
         assert!(contains(b"220 ready\r\n", b"ready"));
         assert!(!contains(b"220 rea", b"ready"));
         assert!(!contains(b"", b"x"));
+        assert!(contains(b"", b""));
+    }
+
+    #[test]
+    fn finds_across_reads_and_looks_only_at_new_bytes() {
+        let mut reply = Vec::new();
+        let mut search = Search::new(b"ready");
+        for (chunk, found) in [(&b"220 re"[..], false), (b"a", false), (b"dy\r\n", true)] {
+            reply.extend_from_slice(chunk);
+            assert_eq!(
+                search.found_in(&reply),
+                found,
+                "{:?}",
+                String::from_utf8_lossy(&reply)
+            );
+        }
+        // A match wholly inside bytes already searched is not looked for again: the
+        // caller stops at the first match, so there is none to miss.
+        let mut search = Search::new(b"xyz");
+        assert!(!search.found_in(b"aaaa"));
+        assert_eq!(search.searched, 4);
+        assert!(!search.found_in(b"aaaaxy"));
+        assert!(search.found_in(b"aaaaxyz"));
     }
 }

@@ -31,7 +31,9 @@ impl Scratch {
     }
 
     fn state(&self, name: &str) -> StateRecord {
-        state::read(&self.path("state"), Kind::Instance, name)
+        state::StateDir::open(&self.path("state"))
+            .expect("state dir")
+            .read(Kind::Instance, name)
             .expect("readable")
             .expect("present")
     }
@@ -134,7 +136,9 @@ fn per_state_scripts_and_every_state() {
     }
     let r = notify(&["--state-dir", &sd, "--group", "G1", "FAULT"]);
     assert_line(&r, 0, "ka-notify: GROUP G1 -> FAULT", &[]);
-    let group = state::read(&s.path("state"), Kind::Group, "G1")
+    let group = state::StateDir::open(&s.path("state"))
+        .expect("state dir")
+        .read(Kind::Group, "G1")
         .unwrap()
         .unwrap();
     assert_eq!(group.state, VrrpState::Fault);
@@ -234,7 +238,7 @@ fn two_hundred_concurrent_writers_never_show_a_reader_a_torn_file() {
         std::thread::spawn(move || {
             let (mut reads, mut bad) = (0u32, Vec::new());
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                match fs::read_to_string(state::path(&dir, Kind::Instance, "VI_1")) {
+                match fs::read_to_string(dir.join(state::file_name(Kind::Instance, "VI_1"))) {
                     Ok(text) => {
                         reads += 1;
                         if let Err(why) = StateRecord::parse(&text) {
@@ -407,9 +411,9 @@ fn fifo_mode_ends_cleanly_on_sigterm() {
         .expect("open fifo");
     w.write_all(b"INSTANCE \"VI_7\" MASTER 100\n").unwrap();
     let until = Instant::now() + Duration::from_secs(5);
-    while state::read(&s.path("state"), Kind::Instance, "VI_7")
+    while state::StateDir::open(&s.path("state"))
         .ok()
-        .flatten()
+        .and_then(|d| d.read(Kind::Instance, "VI_7").ok().flatten())
         .is_none()
     {
         assert!(Instant::now() < until, "event not handled");

@@ -339,9 +339,9 @@ vrrp_instance VI_1 {{
     }
 
     fn state(&self, i: usize) -> Option<VrrpState> {
-        state::read(&self.nodes[i].dir.join("state"), Kind::Instance, "VI_1")
+        state::StateDir::open(&self.nodes[i].dir.join("state"))
             .ok()
-            .flatten()
+            .and_then(|d| d.read(Kind::Instance, "VI_1").ok().flatten())
             .map(|r| r.state)
     }
 

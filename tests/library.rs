@@ -79,7 +79,7 @@ fn the_callers_deadline_ends_a_probe_saying_what_it_waited_for() {
     let peer = fault_peer("sip", "udp", "silence");
     let uri: SipUri = format!("sip:127.0.0.1:{}", peer.port).parse().unwrap();
     let mut opts = sip::Options::new(uri);
-    opts.t1 = Duration::from_millis(100);
+    opts.t1 = Some(Duration::from_millis(100));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

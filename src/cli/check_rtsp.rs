@@ -13,6 +13,7 @@ use super::{typed, CommonArgs, EXIT_STATUS_HELP};
 use crate::accept::{parse_accept, AcceptPolicy};
 use crate::net::ProbeContext;
 use crate::rtsp::url::{Credentials, RtspUrl};
+use crate::small_file::{self, Links};
 use crate::{rtsp, CheckError, Outcome};
 
 /// RTSP health check for keepalived: OPTIONS, and with --describe a DESCRIBE of the stream.
@@ -55,6 +56,9 @@ pub fn command() -> clap::Command {
     CheckRtsp::command()
 }
 
+/// The longest `--credentials-file` read: one `USER:PASSWORD` line.
+const MAX_CREDENTIALS: usize = 4096;
+
 impl CheckRtsp {
     /// Credentials from the URL or `--credentials-file`, not both.
     fn credentials(&self) -> Result<Option<Credentials>, CheckError> {
@@ -67,9 +71,12 @@ impl CheckRtsp {
             ));
         }
         let shown = path.display();
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        // Bounded and non-blocking: a FIFO or /dev/zero given by mistake is an error, not a
+        // hang or a gigabyte.
+        let bytes = small_file::read(path, Links::Follow, MAX_CREDENTIALS).map_err(|e| {
             CheckError::Option(format!("cannot read --credentials-file {shown}: {e}"))
         })?;
+        let text = String::from_utf8_lossy(&bytes);
         let line = text.lines().next().unwrap_or("");
         match line.split_once(':') {
             Some((user, password)) if !user.is_empty() => Ok(Some(Credentials {

@@ -41,8 +41,11 @@ pub struct CheckSip {
     #[arg(long, value_name = "LIST", default_value = "2xx", value_parser = parse_accept)]
     pub accept: Option<AcceptPolicy>,
 
-    /// UDP retransmission timer T1: resend after T1, then 2*T1, 4*T1... within the deadline.
-    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = parse_t1)]
+    /// UDP retransmission timer T1, for RFC 3261's schedule: resend after T1, then 2*T1,
+    /// 4*T1... capped at 4s. Without it the resends are spread over --timeout: the first
+    /// after a twentieth of it, doubling up to an eighth (9 sends in 1s), so one or two
+    /// lost datagrams never fail the check.
+    #[arg(long, value_name = "DURATION", value_parser = parse_t1)]
     pub t1: Option<Duration>,
 
     #[command(flatten)]
@@ -117,7 +120,7 @@ impl Check for CheckSip {
                 .unwrap_or_default(),
             user: self.user.clone(),
             accept: self.accept.clone().unwrap_or_default(),
-            t1: self.t1.unwrap_or(sip::DEFAULT_T1),
+            t1: self.t1,
         })
     }
 

@@ -283,7 +283,7 @@ mod tests {
         ];
         let (a, b) = both::<check_sip::CheckSip>(&argv);
         assert_eq!(a.options().unwrap(), b.options().unwrap());
-        assert_eq!(b.options().unwrap().t1, Duration::from_secs(1));
+        assert_eq!(b.options().unwrap().t1, Some(Duration::from_secs(1)));
         assert_eq!(b.common().timeout(), Duration::from_secs(2));
         assert_eq!(
             parse_timeout(DEFAULT_TIMEOUT),

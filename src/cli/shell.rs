@@ -175,7 +175,10 @@ fn run_gated<C: Check>(
     deadline: Deadline,
 ) -> Result<Outcome, CheckError> {
     if let Some(name) = &common.only_if_master {
-        match master_gate(&common.state_dir(), name) {
+        // An untrusted state directory fails the check (a misconfiguration, like a typo).
+        let gate = master_gate(&common.state_dir(), name)
+            .map_err(|e| CheckError::Option(format!("--only-if-master {name}: {e}")))?;
+        match gate {
             Gate::Run => {}
             Gate::Skip(why) => return Ok(Outcome::skipped(why)),
             Gate::Unknown(why) => {

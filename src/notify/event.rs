@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::state::{validate_name, Kind, Seq, VrrpState};
+use crate::state::{validate_name, BootId, Kind, Seq, VrrpState};
 
 /// One state change keepalived reported.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,9 +109,9 @@ pub fn from_fifo_line(line: &str, seq: Seq) -> Result<FifoLine, String> {
 
 /// The order of an event handed to this process in its arguments: the time the process
 /// was forked (keepalived forks notify scripts in event order), with the PID breaking ties
-/// within the clock tick. Falls back to the time now if /proc cannot say.
+/// within the clock tick (see [`crate::state::order`]). Falls back to the time now if
+/// /proc cannot say.
 pub fn seq_of_this_process() -> Seq {
-    let pid = std::process::id();
     let start = std::fs::read_to_string("/proc/self/stat")
         .ok()
         .and_then(|stat| {
@@ -123,15 +123,47 @@ pub fn seq_of_this_process() -> Seq {
     let ticks_per_s = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) })
         .unwrap_or(100)
         .max(1);
-    match start {
-        Some(ticks) => Seq {
-            boot_ns: ticks.saturating_mul(1_000_000_000 / ticks_per_s),
-            tiebreak: u64::from(pid),
+    Seq {
+        boot: BootId::current(),
+        boot_ns: match start {
+            Some(ticks) => ticks.saturating_mul(1_000_000_000 / ticks_per_s),
+            None => boottime_ns(),
         },
-        None => Seq {
-            boot_ns: boottime_ns(),
-            tiebreak: u64::from(pid),
-        },
+        tiebreak: u64::from(std::process::id()),
+    }
+}
+
+/// Stamps the events of one FIFO reader: the clock when each line was read, strictly
+/// increasing, so no two events of the FIFO ever tie.
+#[derive(Debug)]
+pub struct FifoStamps {
+    boot: Option<BootId>,
+    last_ns: u64,
+}
+
+impl FifoStamps {
+    /// Stamps for this boot.
+    pub fn new() -> FifoStamps {
+        FifoStamps {
+            boot: BootId::current(),
+            last_ns: 0,
+        }
+    }
+
+    /// The next line's place in the order of events.
+    pub fn next(&mut self) -> Seq {
+        self.last_ns = boottime_ns().max(self.last_ns + 1);
+        Seq {
+            boot: self.boot,
+            boot_ns: self.last_ns,
+            tiebreak: 0,
+        }
+    }
+}
+
+impl Default for FifoStamps {
+    fn default() -> Self {
+        FifoStamps::new()
     }
 }
 
@@ -155,6 +187,7 @@ mod tests {
     use super::*;
 
     const SEQ: Seq = Seq {
+        boot: None,
         boot_ns: 1,
         tiebreak: 1,
     };
@@ -235,5 +268,11 @@ mod tests {
         let a = seq_of_this_process();
         assert_eq!(a.tiebreak, u64::from(std::process::id()));
         assert!(a.boot_ns > 0 && a.boot_ns <= boottime_ns());
+        assert_eq!(a.boot, BootId::current());
+        assert!(a.boot.is_some());
+        let mut stamps = FifoStamps::new();
+        let (first, second) = (stamps.next(), stamps.next());
+        assert!(second.boot_ns > first.boot_ns && second.supersedes(&first, boottime_ns()));
+        assert!(!first.supersedes(&second, boottime_ns()));
     }
 }

@@ -13,10 +13,9 @@ use tokio::io::AsyncReadExt;
 use tokio::net::unix::pipe;
 use tracing::{debug, error, info, warn};
 
-use super::event::{boottime_ns, from_fifo_line, FifoLine};
+use super::event::{from_fifo_line, FifoLine, FifoStamps};
 use super::{handle, Options};
 use crate::signals::{Signal, Signals};
-use crate::state::Seq;
 
 /// Longest line kept; keepalived's are under 100 bytes, so more is not keepalived.
 const MAX_LINE: usize = 4096;
@@ -58,6 +57,7 @@ pub async fn read_events(path: &Path, opts: &Options) -> ExitCode {
     let mut pending: Vec<u8> = Vec::new();
     let mut discarding = false;
     let mut line_no: u64 = 0;
+    let mut stamps = FifoStamps::new();
     let mut chunk = [0u8; 4096];
     loop {
         let n = tokio::select! {
@@ -86,10 +86,7 @@ pub async fn read_events(path: &Path, opts: &Options) -> ExitCode {
             }
             line_no += 1;
             if !std::mem::take(&mut discarding) {
-                let seq = Seq {
-                    boot_ns: boottime_ns(),
-                    tiebreak: line_no,
-                };
+                let seq = stamps.next();
                 let line = String::from_utf8_lossy(&pending).into_owned();
                 match from_fifo_line(&line, seq) {
                     Ok(FifoLine::Event(event)) => {

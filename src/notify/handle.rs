@@ -5,9 +5,10 @@ use std::time::SystemTime;
 
 use tracing::{error, info, warn};
 
+use super::event::boottime_ns;
 use super::event::Event;
 use super::{actions, history, marker, Options};
-use crate::state::{self, Kind, StateError, StateRecord};
+use crate::state::{Kind, StateDir, StateError, StateRecord};
 
 /// Logs at info when `ok`, at error otherwise (tracing levels must be constants).
 macro_rules! log_result {
@@ -31,13 +32,25 @@ pub struct Handled {
 
 /// Handles one event: lock, compare with the record, write, marker, actions, history.
 pub fn handle(event: &Event, opts: &Options) -> Handled {
-    let dir = &opts.state_dir;
-    let _lock = match state::lock(dir) {
-        Ok(lock) => lock,
-        Err(e) => return failed(event, format!("cannot lock {}: {e}", dir.display())),
+    let dir = match StateDir::create(&opts.state_dir) {
+        Ok(dir) => dir,
+        Err(e) => {
+            history::append(opts, event, "failed");
+            return failed(event, e.to_string());
+        }
     };
-    match state::read(dir, event.kind, &event.name) {
-        Ok(Some(on_record)) if on_record.seq > event.seq => {
+    let _lock = match dir.lock() {
+        Ok(lock) => lock,
+        Err(e) => {
+            history::append(opts, event, "failed");
+            return failed(
+                event,
+                format!("cannot lock {}: {e}", opts.state_dir.display()),
+            );
+        }
+    };
+    match dir.read(event.kind, &event.name) {
+        Ok(Some(on_record)) if !event.seq.supersedes(&on_record.seq, boottime_ns()) => {
             let summary = format!(
                 "{}: ignored, older than the {} on record (seq {} < {})",
                 event.describe(),
@@ -73,10 +86,13 @@ pub fn handle(event: &Event, opts: &Options) -> Handled {
         time: SystemTime::now(),
         seq: event.seq,
     };
-    if let Err(e) = state::write_atomic(dir, &record) {
+    if let Err(e) = dir.write_atomic(&record) {
         return failed(
             event,
-            format!("cannot write the state file in {}: {e}", dir.display()),
+            format!(
+                "cannot write the state file in {}: {e}",
+                dir.path().display()
+            ),
         );
     }
     let mut done = vec!["recorded".to_string()];

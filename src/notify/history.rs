@@ -1,6 +1,5 @@
 //! The history: one line per event, appended.
 
-use std::fs::OpenOptions;
 use std::io::Write as _;
 use std::time::SystemTime;
 
@@ -22,10 +21,7 @@ pub fn append(opts: &Options, event: &Event, result: &str) {
         event.seq
     );
     // O_APPEND: concurrent writers' lines do not interleave (one write each).
-    let written = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
+    let written = crate::small_file::create_regular(path, true)
         .and_then(|mut f| f.write_all(line.as_bytes()));
     if let Err(e) = written {
         error!("cannot append to history {}: {e}", path.display());

@@ -11,7 +11,11 @@ pub fn update(event: &Event, opts: &Options) -> Option<(String, Result<String, S
     let path = opts.marker.as_ref()?;
     let shown = path.display();
     let result = if event.state == VrrpState::Master {
-        std::fs::write(path, format!("{}\n", event.describe()))
+        crate::small_file::create_regular(path, false)
+            .and_then(|mut f| {
+                use std::io::Write as _;
+                f.write_all(format!("{}\n", event.describe()).as_bytes())
+            })
             .map(|_| format!("created {shown}"))
             .map_err(|e| format!("cannot create {shown}: {e}"))
     } else {

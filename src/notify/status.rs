@@ -3,11 +3,11 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use crate::state;
+use crate::state::StateDir;
 
 /// The lines `ka-notify status` prints, and whether every state file was usable.
 pub fn report(dir: &Path) -> (Vec<String>, bool) {
-    let records = match state::list(dir) {
+    let records = match StateDir::open(dir).and_then(|d| d.list()) {
         Ok(r) => r,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let line = format!(
@@ -16,12 +16,7 @@ pub fn report(dir: &Path) -> (Vec<String>, bool) {
             );
             return (vec![line], true);
         }
-        Err(e) => {
-            return (
-                vec![format!("ka-notify: cannot read {}: {e}", dir.display())],
-                false,
-            )
-        }
+        Err(e) => return (vec![format!("ka-notify: {e}")], false),
     };
     let mut lines = Vec::new();
     if records.is_empty() {

@@ -20,9 +20,6 @@ use crate::accept::AcceptPolicy;
 pub use probe::probe;
 use uri::{SipUri, Transport};
 
-/// The default retransmission timer T1 (RFC 3261's 500 ms).
-pub const DEFAULT_T1: Duration = Duration::from_millis(500);
-
 /// What to ping and what counts as healthy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
@@ -35,20 +32,21 @@ pub struct Options {
     pub user: Option<String>,
     /// Final status codes that count as healthy.
     pub accept: AcceptPolicy,
-    /// UDP retransmission timer T1.
-    pub t1: Duration,
+    /// UDP retransmission timer T1, for RFC 3261's schedule; `None` (the default) spreads
+    /// the retransmissions over the deadline ([`transaction::Schedule::within`]).
+    pub t1: Option<Duration>,
 }
 
 impl Options {
     /// Options for pinging `uri` with everything else at its default: the URI's transport
-    /// (else UDP), 2xx healthy, T1 500 ms.
+    /// (else UDP), 2xx healthy, retransmissions spread over the deadline.
     pub fn new(uri: SipUri) -> Self {
         Options {
             transport: uri.transport.unwrap_or_default(),
             uri,
             user: None,
             accept: AcceptPolicy::default(),
-            t1: DEFAULT_T1,
+            t1: None,
         }
     }
 }

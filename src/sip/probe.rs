@@ -10,7 +10,7 @@ use tracing::debug;
 
 use super::message::{frame, MAX_BODY_BYTES, MAX_HEADER_BYTES, SIP};
 use super::request::{options, RequestIds};
-use super::transaction::{status_text, Received, Transaction, Transmit};
+use super::transaction::{status_text, Received, Schedule, Transaction, Transmit};
 use super::uri::Transport;
 use super::Options;
 use crate::deadline::format_ms;
@@ -62,12 +62,37 @@ impl Driver<'_> {
         ctx.progress
             .enter(Stage::Send, format!("sending OPTIONS to {peer}"));
         let started = Instant::now();
-        let mut tx = Transaction::new(request, ids, false, self.opts.t1, started);
+        let schedule = match self.opts.t1 {
+            Some(t1) => Schedule::rfc3261(t1),
+            None => Schedule::within(ctx.deadline.remaining_at(started)),
+        };
+        let mut tx = Transaction::new(request, ids, false, schedule, started);
         let mut buf = vec![0u8; MAX_HEADER_BYTES + MAX_BODY_BYTES];
+        // Transmissions refused by this host, and the last reason.
+        let mut refused: Option<(u32, String)> = None;
         loop {
             while let Some(Transmit { number }) = tx.poll_transmit(Instant::now()) {
                 let logged = shown.as_deref().unwrap_or(tx.request());
-                net::send_datagram(&socket, tx.request(), logged).await?;
+                match net::send_datagram(&socket, tx.request(), logged).await {
+                    Ok(()) => {}
+                    // Retried at the next tick of the schedule, as a lost datagram is.
+                    Err(e) if net::refused_locally(&e) => {
+                        let why = net::describe_io(&e);
+                        debug!("transmission {number} refused by this host: {why}");
+                        let count = refused.as_ref().map_or(0, |(n, _)| *n) + 1;
+                        refused = Some((count, why));
+                    }
+                    Err(e) => {
+                        return Err(Outcome::unhealthy(
+                            Stage::Send,
+                            net::describe_datagram_io(&e),
+                        ))
+                    }
+                }
+                let mut waiting = tx.waiting_text(Transport::Udp.as_str());
+                if let Some((count, why)) = &refused {
+                    waiting.push_str(&format!("; {count} refused by this host: {why}"));
+                }
                 if number > 1 {
                     debug!(
                         "retransmission {} at {}",
@@ -75,8 +100,7 @@ impl Driver<'_> {
                         format_ms(started.elapsed())
                     );
                 }
-                ctx.progress
-                    .enter(Stage::Receive, tx.waiting_text(Transport::Udp.as_str()));
+                ctx.progress.enter(Stage::Receive, waiting);
             }
             let wake = tx.poll_timeout();
             tokio::select! {
@@ -102,7 +126,8 @@ impl Driver<'_> {
         let request = options(&self.request_uri, Transport::Tcp, local, &ids);
         let shown = self.shown(Transport::Tcp, local, &ids);
         let started = Instant::now();
-        let mut tx = Transaction::new(request, ids, true, self.opts.t1, started);
+        let schedule = Schedule::rfc3261(self.opts.t1.unwrap_or_default());
+        let mut tx = Transaction::new(request, ids, true, schedule, started);
         if tx.poll_transmit(started).is_some() {
             let logged = shown.as_deref().unwrap_or(tx.request());
             net::send_logged_as(&mut conn.stream, tx.request(), logged, ctx).await?;

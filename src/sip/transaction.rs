@@ -4,7 +4,10 @@
 //! RFC 3261 section 17.1.2 (non-INVITE client transaction): over an unreliable transport
 //! the request is retransmitted after T1, 2*T1, 4*T1, ... capped at T2 (Timer E) until a
 //! response arrives; a provisional (1xx) response moves the transaction to Proceeding,
-//! where it is retransmitted every T2 only. Over a reliable transport it is sent once. Only
+//! where it is retransmitted at the cap only. A health probe has a deadline of a second or
+//! so, in which RFC 3261's T1 of 500 ms fits two transmissions: one lost datagram each
+//! way and the check fails. So by default the [`Schedule`] is spread over the deadline
+//! ([`Schedule::within`]); `--t1` gives RFC 3261's ([`Schedule::rfc3261`]). Over a reliable transport it is sent once. Only
 //! a response echoing our Via branch, Call-ID and CSeq belongs to this transaction;
 //! anything else is counted, logged and ignored. The transaction has no timeout of its
 //! own: the probe's deadline ends it, and [`Transaction::waiting_text`] says what it had
@@ -23,6 +26,45 @@ use super::request::RequestIds;
 
 /// RFC 3261 T2: the longest retransmission interval for non-INVITE requests.
 pub const T2: Duration = Duration::from_secs(4);
+
+/// RFC 3261 T1, the default first retransmission interval.
+pub const RFC3261_T1: Duration = Duration::from_millis(500);
+
+/// The shortest interval between transmissions, so that a tiny deadline never floods.
+pub const MIN_INTERVAL: Duration = Duration::from_millis(10);
+
+/// When a request is retransmitted over an unreliable transport: after `first`, then at
+/// doubling intervals up to `cap`, then every `cap`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    /// The first interval (Timer E's T1).
+    pub first: Duration,
+    /// The longest interval (T2); also the interval once a 1xx arrived.
+    pub cap: Duration,
+}
+
+impl Schedule {
+    /// RFC 3261's: `t1`, doubling, capped at T2 (4 s).
+    pub fn rfc3261(t1: Duration) -> Schedule {
+        Schedule {
+            first: t1,
+            cap: T2.max(t1),
+        }
+    }
+
+    /// Spread over a deadline `budget` away: the first retransmission after a twentieth of
+    /// it, doubling up to an eighth of it (each between [`MIN_INTERVAL`] and RFC 3261's T1
+    /// and T2). Nine transmissions fit in any budget up to 10 s (1 s: at 0, 50, 150, 275,
+    /// 400 ... 900 ms), so at 30 % loss each way a healthy server fails one probe in
+    /// about 400 instead of one in four; a long budget gets RFC 3261's schedule.
+    pub fn within(budget: Duration) -> Schedule {
+        let first = (budget / 20).clamp(MIN_INTERVAL, RFC3261_T1);
+        Schedule {
+            first,
+            cap: (budget / 8).clamp(first, T2),
+        }
+    }
+}
 
 /// Where the transaction is (RFC 3261 figure 6, without the states after the final answer,
 /// which a health check does not need).
@@ -59,6 +101,7 @@ pub struct Transaction {
     request: Vec<u8>,
     reliable: bool,
     state: State,
+    schedule: Schedule,
     interval: Duration,
     next_send: Option<Instant>,
     sent: u32,
@@ -68,12 +111,12 @@ pub struct Transaction {
 
 impl Transaction {
     /// A transaction for `request` (which carries `ids`), first sent at `now`. `reliable`
-    /// is TCP (sent once); otherwise retransmissions start after `t1`.
+    /// is TCP (sent once); otherwise it is retransmitted on `schedule`.
     pub fn new(
         request: Vec<u8>,
         ids: RequestIds,
         reliable: bool,
-        t1: Duration,
+        schedule: Schedule,
         now: Instant,
     ) -> Self {
         Transaction {
@@ -81,7 +124,8 @@ impl Transaction {
             request,
             reliable,
             state: State::Trying,
-            interval: t1,
+            schedule,
+            interval: schedule.first,
             next_send: Some(now),
             sent: 0,
             ignored: 0,
@@ -105,8 +149,8 @@ impl Transaction {
             // so a late wake-up does not stretch the schedule.
             let next = due + self.interval;
             self.interval = match self.state {
-                State::Proceeding => T2,
-                _ => (self.interval * 2).min(T2),
+                State::Proceeding => self.schedule.cap,
+                _ => (self.interval * 2).min(self.schedule.cap),
             };
             Some(next)
         };
@@ -138,9 +182,9 @@ impl Transaction {
             self.provisional = Some(status_text(&resp));
             if self.state == State::Trying {
                 self.state = State::Proceeding;
-                self.interval = T2;
-                // Proceeding: the server has the request; retransmit at T2 only.
-                self.next_send = self.next_send.map(|at| at.max(now + T2));
+                self.interval = self.schedule.cap;
+                // Proceeding: the server has the request; retransmit at the cap only.
+                self.next_send = self.next_send.map(|at| at.max(now + self.schedule.cap));
             }
             return Ok(Received::Pending);
         }
@@ -199,7 +243,7 @@ pub fn status_text(resp: &Response) -> String {
 mod tests {
     use super::*;
 
-    const T1: Duration = Duration::from_millis(500);
+    const T1: Duration = RFC3261_T1;
 
     fn ids() -> RequestIds {
         RequestIds {
@@ -218,7 +262,13 @@ mod tests {
     }
 
     fn udp(now: Instant) -> Transaction {
-        Transaction::new(b"OPTIONS".to_vec(), ids(), false, T1, now)
+        Transaction::new(
+            b"OPTIONS".to_vec(),
+            ids(),
+            false,
+            Schedule::rfc3261(T1),
+            now,
+        )
     }
 
     /// Runs the fake clock from `start` to `until`, waking when the transaction asks, and
@@ -251,9 +301,35 @@ mod tests {
     }
 
     #[test]
+    fn by_default_nine_transmissions_fit_in_the_deadline() {
+        let t0 = Instant::now();
+        let within = |ms| {
+            let mut tx = Transaction::new(
+                b"OPTIONS".to_vec(),
+                ids(),
+                false,
+                Schedule::within(Duration::from_millis(ms)),
+                t0,
+            );
+            schedule(&mut tx, t0, Duration::from_millis(ms - 1))
+        };
+        // RFC 3261's T1 fits two transmissions in a second; these fit nine.
+        assert_eq!(within(1000), [0, 50, 150, 275, 400, 525, 650, 775, 900]);
+        assert_eq!(within(5000).len(), 9);
+        assert_eq!(within(10_000).len(), 9);
+        // A short deadline never resends more often than every 10 ms ...
+        assert_eq!(within(100), [0, 10, 22, 35, 47, 60, 72, 85, 97]);
+        // ... and a long one is RFC 3261's schedule.
+        assert_eq!(
+            Schedule::within(Duration::from_secs(60)),
+            Schedule::rfc3261(T1)
+        );
+    }
+
+    #[test]
     fn over_tcp_the_request_is_sent_once() {
         let t0 = Instant::now();
-        let mut tx = Transaction::new(b"OPTIONS".to_vec(), ids(), true, T1, t0);
+        let mut tx = Transaction::new(b"OPTIONS".to_vec(), ids(), true, Schedule::rfc3261(T1), t0);
         assert_eq!(schedule(&mut tx, t0, Duration::from_secs(10)), [0]);
         assert_eq!(tx.poll_timeout(), None);
     }

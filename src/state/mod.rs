@@ -5,13 +5,20 @@
 //! Written atomically (temporary file in the same directory, fsync, rename, fsync of the
 //! directory) under an exclusive lock on the directory, and never by an event older than
 //! the one on disk. Read by `ka-notify status` and by the checks' `--only-if-master`.
+//!
+//! - [`dir`]: the directory, checked before it is trusted; reading, writing, locking.
+//! - [`order`]: the order of events.
+
+pub mod dir;
+pub mod order;
 
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write as _};
-use std::os::fd::AsRawFd;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub use dir::{DirLock, StateDir};
+pub use order::{BootId, Seq};
 
 /// Where state files live unless `--state-dir` says otherwise.
 pub const DEFAULT_STATE_DIR: &str = "/run/keepalived-checks";
@@ -43,7 +50,8 @@ impl Kind {
         }
     }
 
-    fn suffix(self) -> &'static str {
+    /// The state file's extension.
+    pub fn suffix(self) -> &'static str {
         match self {
             Kind::Instance => "instance",
             Kind::Group => "group",
@@ -103,31 +111,9 @@ impl fmt::Display for VrrpState {
     }
 }
 
-/// The order of events: nanoseconds since boot at which the event was handed to us, and a
-/// tie-breaker. Later events compare greater.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Seq {
-    /// Nanoseconds since boot (CLOCK_BOOTTIME).
-    pub boot_ns: u64,
-    /// Breaks ties within the clock's resolution (PID, or line number in FIFO mode).
-    pub tiebreak: u64,
-}
-
-impl fmt::Display for Seq {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.boot_ns, self.tiebreak)
-    }
-}
-
-impl Seq {
-    fn parse(s: &str) -> Option<Seq> {
-        let (a, b) = s.split_once('.')?;
-        Some(Seq {
-            boot_ns: a.parse().ok()?,
-            tiebreak: b.parse().ok()?,
-        })
-    }
-}
+/// The last second RFC 3339 can write (9999-12-31T23:59:59Z); a record claiming a later
+/// time is corrupt.
+const LAST_UNIX_TIME: u64 = 253_402_300_799;
 
 /// One state file's contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,23 +141,30 @@ impl StateRecord {
             .unwrap_or_default()
             .as_secs();
         format!(
-            "type={}\nname={}\nstate={}\npriority={}\ntime={}\nunix_time={secs}\nseq={}\n",
+            "type={}\nname={}\nstate={}\npriority={}\ntime={}\nunix_time={secs}\nseq={}\n{}",
             self.kind.as_str(),
             self.name,
             self.state,
             self.priority,
             humantime::format_rfc3339_seconds(self.time),
+            self.seq,
             self.seq
+                .boot
+                .map(|b| format!("boot_id={b}\n"))
+                .unwrap_or_default()
         )
     }
 
     /// Parses a state file; any missing or malformed field makes the whole file corrupt.
+    /// `boot_id=` may be missing (files written before it was): such a record is older
+    /// than any event.
     pub fn parse(text: &str) -> Result<StateRecord, String> {
-        let get = |key: &str| {
+        let find = |key: &str| {
             text.lines()
                 .find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
-                .ok_or_else(|| format!("no {key}="))
         };
+        let get = |key: &str| find(key).ok_or_else(|| format!("no {key}="));
+        let boot = find("boot_id").map(str::parse::<BootId>).transpose()?;
         Ok(StateRecord {
             kind: Kind::parse(get("type")?)?,
             name: get("name")?.to_string(),
@@ -179,13 +172,13 @@ impl StateRecord {
             priority: get("priority")?
                 .parse()
                 .map_err(|_| "bad priority=".to_string())?,
-            time: UNIX_EPOCH
-                + Duration::from_secs(
-                    get("unix_time")?
-                        .parse()
-                        .map_err(|_| "bad unix_time=".to_string())?,
-                ),
-            seq: Seq::parse(get("seq")?).ok_or("bad seq=")?,
+            time: get("unix_time")?
+                .parse()
+                .ok()
+                .filter(|&secs| secs <= LAST_UNIX_TIME)
+                .map(|secs| UNIX_EPOCH + Duration::from_secs(secs))
+                .ok_or_else(|| "bad unix_time= (not a time from 1970 to 9999)".to_string())?,
+            seq: Seq::parse(get("seq")?, boot).ok_or("bad seq=")?,
         })
     }
 }
@@ -208,9 +201,9 @@ pub fn validate_name(name: &str) -> Result<(), String> {
     }
 }
 
-/// The state file of `kind` `name` in `dir`.
-pub fn path(dir: &Path, kind: Kind, name: &str) -> PathBuf {
-    dir.join(format!("{name}.{}", kind.suffix()))
+/// The state file's name for `kind` `name`: `VI_1.instance`, `G1.group`.
+pub fn file_name(kind: Kind, name: &str) -> String {
+    format!("{name}.{}", kind.suffix())
 }
 
 /// Why a state file could not be used. The two are handled differently: a corrupt file is
@@ -237,96 +230,6 @@ pub enum StateError {
     },
 }
 
-/// Reads a state file: `Ok(None)` when there is none.
-pub fn read(dir: &Path, kind: Kind, name: &str) -> Result<Option<StateRecord>, StateError> {
-    let p = path(dir, kind, name);
-    match fs::read_to_string(&p) {
-        Ok(text) => StateRecord::parse(&text)
-            .map(Some)
-            .map_err(|why| StateError::Corrupt { path: p, why }),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(StateError::Unreadable { path: p, source }),
-    }
-}
-
-/// Replaces the state file atomically: readers see the old file or the new one, never a
-/// part of either, and a crash leaves one of the two.
-pub fn write_atomic(dir: &Path, record: &StateRecord) -> io::Result<()> {
-    let target = path(dir, record.kind, &record.name);
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        target
-            .file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)?;
-        f.write_all(record.to_text().as_bytes())?;
-        f.sync_all()?;
-        fs::rename(&tmp, &target)?;
-        File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
-/// An exclusive lock on the state directory, held until dropped.
-#[derive(Debug)]
-pub struct DirLock {
-    _dir: File,
-}
-
-/// Creates the state directory if needed (mode 0755) and locks it exclusively, waiting
-/// for other ka-notify processes to finish with it.
-pub fn lock(dir: &Path) -> io::Result<DirLock> {
-    fs::create_dir_all(dir)?;
-    let handle = File::open(dir)?;
-    // SAFETY: flock(2) on a descriptor this function owns.
-    if unsafe { libc::flock(handle.as_raw_fd(), libc::LOCK_EX) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(DirLock { _dir: handle })
-}
-
-/// Every state file in `dir`, sorted by kind and name; unusable ones as errors, after
-/// the records. A file removed while listing is left out.
-pub fn list(dir: &Path) -> io::Result<Vec<Result<StateRecord, StateError>>> {
-    let mut out = Vec::new();
-    for entry in fs::read_dir(dir)? {
-        let entry = entry?;
-        let file = entry.file_name().to_string_lossy().into_owned();
-        let Some((name, kind)) = file.rsplit_once('.') else {
-            continue;
-        };
-        let kind = match kind {
-            "instance" => Kind::Instance,
-            "group" => Kind::Group,
-            _ => continue,
-        };
-        if name.starts_with('.') || name.is_empty() {
-            continue;
-        }
-        match read(dir, kind, name) {
-            Ok(Some(record)) => out.push(Ok(record)),
-            Ok(None) => {}
-            Err(e) => out.push(Err(e)),
-        }
-    }
-    out.sort_by_key(|r| match r {
-        Ok(rec) => (0, rec.kind.as_str(), rec.name.clone()),
-        Err(e) => (1, "", e.to_string()),
-    });
-    Ok(out)
-}
-
 /// What `--only-if-master NAME` decides.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Gate {
@@ -342,12 +245,25 @@ pub enum Gate {
 /// says MASTER. A missing or corrupt file means "not MASTER", as the seed's
 /// `if ls /etc/keepalived/MASTER` did: a check that fails on a standby whose service is
 /// stopped on purpose would turn it FAULT and cost the cluster its standby.
-pub fn master_gate(dir: &Path, name: &str) -> Gate {
-    let found = read(dir, Kind::Instance, name).and_then(|r| match r {
+///
+/// A state directory that cannot be trusted ([`dir`]) is an error: like a typo, it must
+/// fail the check on every node rather than be skipped on some.
+pub fn master_gate(path: &Path, name: &str) -> Result<Gate, io::Error> {
+    let dir = match StateDir::open(path) {
+        Ok(dir) => dir,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Ok(Gate::Unknown(format!(
+                "not MASTER: no state directory {} (is ka-notify its notify script?)",
+                path.display()
+            )))
+        }
+        Err(e) => return Err(e),
+    };
+    let found = dir.read(Kind::Instance, name).and_then(|r| match r {
         Some(rec) => Ok(Some(rec)),
-        None => read(dir, Kind::Group, name),
+        None => dir.read(Kind::Group, name),
     });
-    match found {
+    Ok(match found {
         Ok(Some(rec)) if rec.state == VrrpState::Master => Gate::Run,
         Ok(Some(rec)) => Gate::Skip(format!(
             "not MASTER: {name} is {} since {}",
@@ -356,14 +272,17 @@ pub fn master_gate(dir: &Path, name: &str) -> Gate {
         )),
         Ok(None) => Gate::Unknown(format!(
             "not MASTER: no state for {name} in {} (is ka-notify its notify script?)",
-            dir.display()
+            path.display()
         )),
         Err(e) => Gate::Unknown(format!("not MASTER: {e}")),
-    }
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+    use std::os::unix::fs::PermissionsExt as _;
+
     use super::*;
 
     fn record(state: VrrpState, ns: u64) -> StateRecord {
@@ -374,6 +293,7 @@ mod tests {
             priority: 100,
             time: UNIX_EPOCH + Duration::from_secs(1_790_000_000),
             seq: Seq {
+                boot: Some(BootId(0xabc)),
                 boot_ns: ns,
                 tiebreak: 7,
             },
@@ -394,9 +314,29 @@ mod tests {
             text.contains("state=MASTER\n") && text.contains("seq=42.7\n"),
             "{text}"
         );
+        assert!(
+            text.contains("boot_id=00000000000000000000000000000abc\n"),
+            "{text}"
+        );
         assert!(text.contains("time=2026-09-21T"), "{text}");
-        assert_eq!(StateRecord::parse(&text), Ok(r));
+        assert_eq!(StateRecord::parse(&text), Ok(r.clone()));
         assert!(StateRecord::parse("type=INSTANCE\nname=x\n").is_err());
+        // Written before boot ids were: read, from an unknown boot.
+        let old = text.replace("boot_id=00000000000000000000000000000abc\n", "");
+        assert_eq!(StateRecord::parse(&old).unwrap().seq.boot, None);
+    }
+
+    #[test]
+    fn times_rfc3339_cannot_write_are_corrupt() {
+        let text = record(VrrpState::Master, 42).to_text();
+        let at = |secs: &str| {
+            StateRecord::parse(&text.replace("unix_time=1790000000", &format!("unix_time={secs}")))
+        };
+        assert!(at("253402300799").is_ok());
+        for bad in ["253402300800", "18446744073709551615", "-1", "1e9"] {
+            let why = at(bad).unwrap_err();
+            assert!(why.contains("bad unix_time="), "{bad}: {why}");
+        }
     }
 
     #[test]
@@ -420,49 +360,149 @@ mod tests {
 
     #[test]
     fn write_read_list_and_gate() {
-        let dir = temp_dir("rw");
-        let lock = lock(&dir).unwrap();
-        write_atomic(&dir, &record(VrrpState::Backup, 1)).unwrap();
+        let path = temp_dir("rw");
+        let dir = StateDir::create(&path).unwrap();
+        let lock = dir.lock().unwrap();
+        dir.write_atomic(&record(VrrpState::Backup, 1)).unwrap();
         drop(lock);
         assert_eq!(
-            read(&dir, Kind::Instance, "VI_1").unwrap().unwrap().state,
+            dir.read(Kind::Instance, "VI_1").unwrap().unwrap().state,
             VrrpState::Backup
         );
-        assert!(matches!(read(&dir, Kind::Group, "VI_1"), Ok(None)));
+        assert!(matches!(dir.read(Kind::Group, "VI_1"), Ok(None)));
         assert!(
-            matches!(master_gate(&dir, "VI_1"), Gate::Skip(w) if w.contains("VI_1 is BACKUP since"))
+            matches!(master_gate(&path, "VI_1"), Ok(Gate::Skip(w)) if w.contains("VI_1 is BACKUP since"))
         );
-        write_atomic(&dir, &record(VrrpState::Master, 2)).unwrap();
-        assert_eq!(master_gate(&dir, "VI_1"), Gate::Run);
+        dir.write_atomic(&record(VrrpState::Master, 2)).unwrap();
+        assert_eq!(master_gate(&path, "VI_1").unwrap(), Gate::Run);
         assert!(
-            matches!(master_gate(&dir, "VI_9"), Gate::Unknown(w) if w.contains("no state for VI_9"))
+            matches!(master_gate(&path, "VI_9"), Ok(Gate::Unknown(w)) if w.contains("no state for VI_9"))
         );
-        fs::write(path(&dir, Kind::Instance, "BAD"), "garbage").unwrap();
-        assert!(matches!(master_gate(&dir, "BAD"), Gate::Unknown(w) if w.contains("corrupt")));
-        let listed = list(&dir).unwrap();
+        assert!(
+            matches!(master_gate(&path.join("none"), "VI_1"), Ok(Gate::Unknown(w)) if w.contains("no state directory"))
+        );
+        fs::write(dir.file(Kind::Instance, "BAD"), "garbage").unwrap();
+        assert!(matches!(master_gate(&path, "BAD"), Ok(Gate::Unknown(w)) if w.contains("corrupt")));
+        let listed = dir.list().unwrap();
         assert_eq!(listed.len(), 2);
         assert!(listed[0].is_ok() && listed[1].is_err());
         // No temporary files are left behind.
-        assert!(fs::read_dir(&dir).unwrap().all(|e| !e
+        assert!(fs::read_dir(&path).unwrap().all(|e| !e
             .unwrap()
             .file_name()
             .to_string_lossy()
             .ends_with(".tmp")));
-        fs::remove_dir_all(&dir).unwrap();
+        fs::remove_dir_all(&path).unwrap();
     }
 
     #[test]
     fn unreadable_is_not_corrupt() {
-        let dir = temp_dir("unreadable");
-        fs::create_dir_all(path(&dir, Kind::Instance, "VI_1")).unwrap();
-        fs::write(path(&dir, Kind::Instance, "VI_2"), "type=INSTANCE\n").unwrap();
-        let unreadable = read(&dir, Kind::Instance, "VI_1").unwrap_err();
+        let path = temp_dir("unreadable");
+        let dir = StateDir::create(&path).unwrap();
+        fs::create_dir_all(dir.file(Kind::Instance, "VI_1")).unwrap();
+        fs::write(dir.file(Kind::Instance, "VI_2"), "type=INSTANCE\n").unwrap();
+        let unreadable = dir.read(Kind::Instance, "VI_1").unwrap_err();
         assert!(
             matches!(unreadable, StateError::Unreadable { .. }),
             "{unreadable}"
         );
-        let corrupt = read(&dir, Kind::Instance, "VI_2").unwrap_err();
+        let corrupt = dir.read(Kind::Instance, "VI_2").unwrap_err();
         assert!(matches!(corrupt, StateError::Corrupt { .. }), "{corrupt}");
-        fs::remove_dir_all(&dir).unwrap();
+        fs::remove_dir_all(&path).unwrap();
+    }
+
+    #[test]
+    fn links_fifos_devices_and_big_files_are_refused_unread() {
+        let path = temp_dir("odd");
+        let dir = StateDir::create(&path).unwrap();
+        let outside = path.with_extension("outside");
+        fs::write(&outside, record(VrrpState::Master, 1).to_text()).unwrap();
+        std::os::unix::fs::symlink(&outside, dir.file(Kind::Instance, "LINK")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.file(Kind::Instance, "ZERO")).unwrap();
+        let fifo = std::ffi::CString::new(
+            dir.file(Kind::Instance, "FIFO")
+                .to_string_lossy()
+                .as_bytes(),
+        )
+        .unwrap();
+        // SAFETY: mkfifo with a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        fs::write(
+            dir.file(Kind::Instance, "BIG"),
+            vec![b'x'; dir::MAX_RECORD + 1],
+        )
+        .unwrap();
+        for (name, why) in [
+            ("LINK", "symbolic link"),
+            ("ZERO", "symbolic link"),
+            ("FIFO", "a FIFO, not a regular file"),
+            ("BIG", "longer than 4096 bytes"),
+        ] {
+            let e = dir.read(Kind::Instance, name).unwrap_err();
+            assert!(e.to_string().contains(why), "{name}: {e}");
+        }
+        // A link planted where the record goes is replaced, its target untouched.
+        dir.write_atomic(&StateRecord {
+            name: "LINK".into(),
+            ..record(VrrpState::Backup, 2)
+        })
+        .unwrap();
+        assert!(fs::read_to_string(&outside)
+            .unwrap()
+            .contains("state=MASTER"));
+        assert_eq!(
+            dir.read(Kind::Instance, "LINK").unwrap().unwrap().state,
+            VrrpState::Backup
+        );
+        fs::remove_dir_all(&path).unwrap();
+        fs::remove_file(&outside).unwrap();
+    }
+
+    #[test]
+    fn directories_others_can_write_are_refused() {
+        let path = temp_dir("perm");
+        fs::create_dir_all(&path).unwrap();
+        for (mode, ok) in [
+            (0o755, true),
+            (0o1777, true),
+            (0o777, false),
+            (0o775, false),
+        ] {
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+            let opened = StateDir::open(&path);
+            assert_eq!(opened.is_ok(), ok, "{mode:o}: {opened:?}");
+            if !ok {
+                let e = opened.unwrap_err().to_string();
+                assert!(
+                    e.contains("without the sticky bit") && e.contains("refused"),
+                    "{e}"
+                );
+                // The gate fails rather than skipping.
+                assert!(master_gate(&path, "VI_1").is_err());
+            }
+        }
+        // Owned by another user (nobody), even with safe permissions.
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+        let c = std::ffi::CString::new(path.to_string_lossy().as_bytes()).unwrap();
+        // SAFETY: chown with a NUL-terminated path. The tests run as root (CI does).
+        assert_eq!(
+            unsafe { libc::chown(c.as_ptr(), 65534, 65534) },
+            0,
+            "chown needs root"
+        );
+        let e = StateDir::open(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("owned by uid 65534, neither root nor this user"),
+            "{e}"
+        );
+        // Through a link: the directory it resolves to is checked.
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o777)).unwrap();
+        let link = path.with_extension("link");
+        let _ = fs::remove_file(&link);
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        let e = StateDir::open(&link).unwrap_err().to_string();
+        assert!(e.contains(&format!("(= {})", path.display())), "{e}");
+        fs::remove_file(&link).unwrap();
+        fs::remove_dir_all(&path).unwrap();
     }
 }

@@ -1,0 +1,184 @@
+//! Small files that someone else may have replaced with something else.
+//!
+//! A state file or a credentials file is a few hundred bytes. What is found at its path
+//! may be a FIFO (an open or read that blocks forever), a device (`/dev/zero`: an endless
+//! read), or a huge file. So the file is opened without blocking, refused unless it is a
+//! regular file, and read up to a bound. Files written for the operator (ka-notify's marker
+//! and history) are never written through a link or into a FIFO.
+
+use std::ffi::CString;
+use std::fs::File;
+use std::io::{self, Read as _};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd as _};
+use std::os::unix::ffi::OsStrExt as _;
+use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _};
+use std::path::Path;
+
+/// How a path's last component is treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Links {
+    /// A symbolic link is followed (operator-managed files, e.g. a credentials file).
+    Follow,
+    /// A symbolic link is refused (files in a directory others may write).
+    Refuse,
+}
+
+/// Opens `path` for reading without blocking and without becoming its controlling tty.
+pub fn open(path: &Path, links: Links) -> io::Result<File> {
+    open_at(None, path, links)
+}
+
+/// [`open`] relative to the directory `dir` (`openat(2)`), or to the working directory.
+pub fn open_at(dir: Option<BorrowedFd<'_>>, path: &Path, links: Links) -> io::Result<File> {
+    let name = CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL byte in the path"))?;
+    let mut flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
+    if links == Links::Refuse {
+        flags |= libc::O_NOFOLLOW;
+    }
+    let dirfd = dir.map_or(libc::AT_FDCWD, |d| d.as_raw_fd());
+    // SAFETY: openat with a NUL-terminated path; the descriptor is owned by the File.
+    let fd = unsafe { libc::openat(dirfd, name.as_ptr(), flags) };
+    if fd < 0 {
+        let e = io::Error::last_os_error();
+        return Err(
+            if e.raw_os_error() == Some(libc::ELOOP) && links == Links::Refuse {
+                io::Error::other("it is a symbolic link (refused)")
+            } else {
+                e
+            },
+        );
+    }
+    // SAFETY: `fd` was just opened and is owned by nothing else.
+    Ok(unsafe { File::from_raw_fd(fd) })
+}
+
+/// Reads the opened `file` whole, refusing anything but a regular file, and anything
+/// longer than `max` bytes (an `InvalidData` error).
+pub fn read_regular(mut file: File, max: usize) -> io::Result<Vec<u8>> {
+    let meta = file.metadata()?;
+    let kind = meta.file_type();
+    if !kind.is_file() {
+        let what = if kind.is_fifo() {
+            "a FIFO"
+        } else if kind.is_char_device() || kind.is_block_device() {
+            "a device"
+        } else if kind.is_dir() {
+            "a directory"
+        } else if kind.is_socket() {
+            "a socket"
+        } else {
+            "not a file"
+        };
+        return Err(io::Error::other(format!(
+            "it is {what}, not a regular file (refused)"
+        )));
+    }
+    let mut out = Vec::with_capacity(usize::try_from(meta.size()).unwrap_or(max).min(max) + 1);
+    // One byte past the bound tells "exactly max" from "longer".
+    (&mut file).take(max as u64 + 1).read_to_end(&mut out)?;
+    if out.len() > max {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("it is longer than {max} bytes (refused)"),
+        ));
+    }
+    Ok(out)
+}
+
+/// Opens `path` for writing, created (mode 0644) if missing, never through a symbolic link
+/// and never anything but a regular file: a marker or history file that someone planted as
+/// a link to /etc/shadow or as a FIFO must not be written through by root. `append` adds
+/// to the end (one `write` per line keeps concurrent writers' lines whole); otherwise the
+/// file is truncated.
+pub fn create_regular(path: &Path, append: bool) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut options = std::fs::OpenOptions::new();
+    options
+        .create(true)
+        .mode(0o644)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY);
+    if append {
+        options.append(true);
+    } else {
+        options.write(true);
+    }
+    let file = options.open(path).map_err(|e| {
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            io::Error::other("it is a symbolic link (refused)")
+        } else {
+            e
+        }
+    })?;
+    if !file.metadata()?.file_type().is_file() {
+        return Err(io::Error::other("it is not a regular file (refused)"));
+    }
+    if !append {
+        file.set_len(0)?;
+    }
+    Ok(file)
+}
+
+/// [`open`] then [`read_regular`].
+pub fn read(path: &Path, links: Links, max: usize) -> io::Result<Vec<u8>> {
+    read_regular(open(path, links)?, max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(tag: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("kc-small-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn regular_files_up_to_the_bound() {
+        let d = scratch("regular");
+        let f = d.join("f");
+        std::fs::write(&f, b"12345").unwrap();
+        assert_eq!(read(&f, Links::Refuse, 5).unwrap(), b"12345");
+        let long = read(&f, Links::Refuse, 4).unwrap_err();
+        assert_eq!(long.kind(), io::ErrorKind::InvalidData);
+        assert!(long.to_string().contains("longer than 4 bytes"), "{long}");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn fifos_devices_directories_and_links_are_refused_without_blocking() {
+        let d = scratch("odd");
+        let fifo = d.join("fifo");
+        let c = CString::new(fifo.as_os_str().as_bytes()).unwrap();
+        // SAFETY: mkfifo with a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = read(&fifo, Links::Follow, 64).unwrap_err();
+        assert!(e.to_string().contains("a FIFO, not a regular file"), "{e}");
+        let e = read(Path::new("/dev/zero"), Links::Follow, 64).unwrap_err();
+        assert!(e.to_string().contains("a device"), "{e}");
+        let e = read(&d, Links::Follow, 64).unwrap_err();
+        assert!(e.to_string().contains("a directory"), "{e}");
+        let target = d.join("target");
+        std::fs::write(&target, b"x").unwrap();
+        let link = d.join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert_eq!(read(&link, Links::Follow, 64).unwrap(), b"x");
+        let e = read(&link, Links::Refuse, 64).unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        // Writing: never through the link (its target keeps its bytes), never a FIFO.
+        for append in [false, true] {
+            let e = create_regular(&link, append).unwrap_err();
+            assert!(e.to_string().contains("symbolic link"), "{e}");
+            let e = create_regular(&fifo, append).unwrap_err();
+            assert!(
+                e.raw_os_error() == Some(libc::ENXIO)
+                    || e.to_string().contains("not a regular file"),
+                "{e}"
+            );
+        }
+        assert_eq!(std::fs::read(&target).unwrap(), b"x");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+}
