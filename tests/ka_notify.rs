@@ -11,40 +11,6 @@ use keepalived_checks::state::{self, Kind, StateRecord, VrrpState};
 
 use crate::support::*;
 
-/// A scratch directory removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(tag: &str) -> Scratch {
-        let d = std::env::temp_dir().join(format!("kc-notify-{}-{tag}", std::process::id()));
-        let _ = fs::remove_dir_all(&d);
-        fs::create_dir_all(&d).expect("mkdir");
-        Scratch(d)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    fn state_dir(&self) -> String {
-        self.path("state").to_string_lossy().into_owned()
-    }
-
-    fn state(&self, name: &str) -> StateRecord {
-        state::StateDir::open(&self.path("state"))
-            .expect("state dir")
-            .read(Kind::Instance, name)
-            .expect("readable")
-            .expect("present")
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
 fn notify(args: &[&str]) -> Run {
     run("ka-notify", args)
 }
@@ -294,13 +260,6 @@ fn two_hundred_concurrent_writers_never_show_a_reader_a_torn_file() {
         1,
         "only the state file remains: {leftovers:?}"
     );
-}
-
-/// Makes a FIFO at `path`.
-fn mkfifo(path: &Path) {
-    let c = std::ffi::CString::new(path.to_string_lossy().as_bytes()).unwrap();
-    // SAFETY: mkfifo(3) with a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
 }
 
 #[test]

@@ -9,6 +9,7 @@
 //! - `keepalived_e2e`: real keepalived in network namespaces, failover and nopreempt.
 //! - `contrib`: the example keepalived configurations pass `keepalived -t`.
 //! - `docs`: man pages and completions match the clap definitions.
+//! - `hardening`: hostile local users, broken files, signals at start, refused sends.
 //! - `journald`: verdicts reach a journal socket with structured fields.
 //! - `library`: the probes called from Rust, many on one runtime, as a daemon would.
 
@@ -20,6 +21,7 @@ mod check_tcp;
 mod contract;
 mod contrib;
 mod docs;
+mod hardening;
 mod journald;
 mod ka_notify;
 mod keepalived_e2e;

@@ -68,6 +68,17 @@ static FORMAT: OnceLock<Format> = OnceLock::new();
 #[macro_export]
 macro_rules! check_main {
     ($check:ty) => {
+        /// Blocks SIGTERM and SIGINT before any other code of the program runs: the
+        /// dynamic loader calls `.preinit_array` before libc's and std's initialisers.
+        #[used]
+        #[link_section = ".preinit_array"]
+        static BLOCK_SIGNALS_FIRST: extern "C" fn() = {
+            extern "C" fn block() {
+                $crate::signals::block();
+            }
+            block
+        };
+
         #[no_mangle]
         pub extern "C" fn main(
             _argc: ::std::ffi::c_int,
@@ -81,9 +92,10 @@ macro_rules! check_main {
 /// Runs check `C` as a whole process, with the process's arguments, and returns its exit
 /// status; called from the C `main` that [`check_main!`](crate::check_main) defines.
 pub fn process_main<C: Check>() -> i32 {
-    // Before anything else, and before any thread starts (the watchdog, the resolver's):
     // SIGTERM and SIGINT wait in the signalfd from here on, so one that comes during
     // start-up still ends the check with a status line, not silently by the signal.
+    // check_main!'s .preinit_array has blocked them already, before any initialiser ran;
+    // again here, before any thread starts, for a caller that did not use the macro.
     signals::block();
     // The deadline counts from here: keepalived's timeout counts from the fork.
     let started = Instant::now();

@@ -151,7 +151,7 @@ impl FifoStamps {
     }
 
     /// The next line's place in the order of events.
-    pub fn next(&mut self) -> Seq {
+    pub fn stamp(&mut self) -> Seq {
         self.last_ns = boottime_ns().max(self.last_ns + 1);
         Seq {
             boot: self.boot,
@@ -271,7 +271,7 @@ mod tests {
         assert_eq!(a.boot, BootId::current());
         assert!(a.boot.is_some());
         let mut stamps = FifoStamps::new();
-        let (first, second) = (stamps.next(), stamps.next());
+        let (first, second) = (stamps.stamp(), stamps.stamp());
         assert!(second.boot_ns > first.boot_ns && second.supersedes(&first, boottime_ns()));
         assert!(!first.supersedes(&second, boottime_ns()));
     }

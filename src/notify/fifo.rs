@@ -86,7 +86,7 @@ pub async fn read_events(path: &Path, opts: &Options) -> ExitCode {
             }
             line_no += 1;
             if !std::mem::take(&mut discarding) {
-                let seq = stamps.next();
+                let seq = stamps.stamp();
                 let line = String::from_utf8_lossy(&pending).into_owned();
                 match from_fifo_line(&line, seq) {
                     Ok(FifoLine::Event(event)) => {

@@ -167,7 +167,9 @@ impl StateRecord {
         let boot = find("boot_id").map(str::parse::<BootId>).transpose()?;
         Ok(StateRecord {
             kind: Kind::parse(get("type")?)?,
-            name: get("name")?.to_string(),
+            name: get("name")
+                .and_then(|n| validate_name(n).map(|()| n))?
+                .to_string(),
             state: VrrpState::parse(get("state")?)?,
             priority: get("priority")?
                 .parse()
@@ -249,14 +251,15 @@ pub enum Gate {
 /// A state directory that cannot be trusted ([`dir`]) is an error: like a typo, it must
 /// fail the check on every node rather than be skipped on some.
 pub fn master_gate(path: &Path, name: &str) -> Result<Gate, io::Error> {
+    let none = || {
+        Gate::Unknown(format!(
+            "not MASTER: no state for {name} in {} (is ka-notify its notify script?)",
+            path.display()
+        ))
+    };
     let dir = match StateDir::open(path) {
         Ok(dir) => dir,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Ok(Gate::Unknown(format!(
-                "not MASTER: no state directory {} (is ka-notify its notify script?)",
-                path.display()
-            )))
-        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(none()),
         Err(e) => return Err(e),
     };
     let found = dir.read(Kind::Instance, name).and_then(|r| match r {
@@ -270,10 +273,7 @@ pub fn master_gate(path: &Path, name: &str) -> Result<Gate, io::Error> {
             rec.state,
             humantime::format_rfc3339_seconds(rec.time)
         )),
-        Ok(None) => Gate::Unknown(format!(
-            "not MASTER: no state for {name} in {} (is ka-notify its notify script?)",
-            path.display()
-        )),
+        Ok(None) => none(),
         Err(e) => Gate::Unknown(format!("not MASTER: {e}")),
     })
 }
@@ -379,7 +379,7 @@ mod tests {
             matches!(master_gate(&path, "VI_9"), Ok(Gate::Unknown(w)) if w.contains("no state for VI_9"))
         );
         assert!(
-            matches!(master_gate(&path.join("none"), "VI_1"), Ok(Gate::Unknown(w)) if w.contains("no state directory"))
+            matches!(master_gate(&path.join("none"), "VI_1"), Ok(Gate::Unknown(w)) if w.contains("no state for VI_1"))
         );
         fs::write(dir.file(Kind::Instance, "BAD"), "garbage").unwrap();
         assert!(matches!(master_gate(&path, "BAD"), Ok(Gate::Unknown(w)) if w.contains("corrupt")));

@@ -96,6 +96,12 @@ fn free_port() -> u16 {
 /// with `tests/kamailio/kamailio.cfg`, and waits until it answers on TCP.
 /// Panics, failing the test, if Kamailio is not installed: it never skips.
 pub fn kamailio() -> PeerProcess {
+    kamailio_in(None)
+}
+
+/// [`kamailio`], in the network namespace `netns` when given (`ip netns exec`, which
+/// execs in place: the PID is Kamailio's).
+pub fn kamailio_in(netns: Option<&str>) -> PeerProcess {
     use std::os::unix::process::CommandExt;
     let binary = ["/usr/sbin/kamailio", "/usr/local/sbin/kamailio"]
         .into_iter()
@@ -113,7 +119,15 @@ pub fn kamailio() -> PeerProcess {
     let cfg = dir.join("kamailio.cfg");
     std::fs::write(&cfg, config).expect("write config");
     let log = std::fs::File::create(dir.join("kamailio.log")).expect("log");
-    let child = Command::new(binary)
+    let mut command = match netns {
+        Some(ns) => {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", ns, binary]);
+            c
+        }
+        None => Command::new(binary),
+    };
+    let child = command
         .arg("-DD")
         .arg("-E")
         .arg("-f")
@@ -133,7 +147,21 @@ pub fn kamailio() -> PeerProcess {
         dir: Some(dir.clone()),
     };
     let until = Instant::now() + Duration::from_secs(15);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+    let listening = || match netns {
+        None => TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        Some(ns) => Command::new("ip")
+            .args(["netns", "exec", ns, super::bin("check-tcp")])
+            .arg(format!("127.0.0.1:{port}"))
+            .env(
+                "KEEPALIVED_CHECKS_JOURNAL_SOCKET",
+                "/nonexistent/journal-socket",
+            )
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success()),
+    };
+    while !listening() {
         if Instant::now() > until {
             let mut log = String::new();
             let _ = std::fs::File::open(dir.join("kamailio.log"))

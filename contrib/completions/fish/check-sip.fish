@@ -2,7 +2,7 @@ complete -c check-sip -l transport -d 'Transport to use, overriding the URI\'s ;
 tcp\t'TCP, framed by Content-Length'"
 complete -c check-sip -l user -d 'Put this user part in the Request-URI (sip:NAME@HOST)' -r
 complete -c check-sip -l accept -d 'Status codes that count as healthy: codes and classes (200,404,4xx) or "any" (any final response means the SIP stack is alive)' -r
-complete -c check-sip -l t1 -d 'UDP retransmission timer T1: resend after T1, then 2*T1, 4*T1... within the deadline' -r
+complete -c check-sip -l t1 -d 'UDP retransmission timer T1, for RFC 3261\'s schedule: resend after T1, then 2*T1, 4*T1... capped at 4s. Without it the resends are spread over --timeout: the first after a twentieth of it, doubling up to an eighth (9 sends in 1s), so one or two lost datagrams never fail the check' -r
 complete -c check-sip -s t -l timeout -d 'Hard end-to-end deadline over resolve, connect, send and receive (e.g. 800ms, 2s). The process exits by then whatever the server does' -r
 complete -c check-sip -l source -d 'Local address to connect from (LVS and VIP-on-loopback setups)' -r
 complete -c check-sip -l format -d 'Output: one text line, one JSON object, or the text line with Nagios exit statuses' -r -f -a "text\t'One monitoring-plugins style line; exit 0 healthy, 1 otherwise'
