@@ -76,10 +76,10 @@ impl Target {
         default_port: Option<u16>,
     ) -> Result<Target, CheckError> {
         let bad = |why: String| CheckError::Target {
-            input: mask_userinfo_unparsed(input),
+            input: mask_userinfo_unparsed(input, scheme),
             why,
         };
-        let rest = match input.split_once("://") {
+        let rest = match split_scheme(input) {
             Some((given, rest)) if given.eq_ignore_ascii_case(scheme) => rest,
             Some((given, _)) => {
                 return Err(bad(format!("scheme '{given}' is not '{scheme}'")));
@@ -102,6 +102,18 @@ impl Target {
     }
 }
 
+/// `SCHEME://REST` split when SCHEME is a scheme name (RFC 3986: a letter, then letters,
+/// digits, `+`, `-` or `.`). Anything else before a `://` is not a scheme but the start of
+/// a bare `user:password@host` whose password holds `//`: reporting it as a scheme would
+/// show the password.
+pub fn split_scheme(input: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = input.split_once("://")?;
+    let mut chars = scheme.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    valid.then_some((scheme, rest))
+}
+
 /// `input` with any password in its user-info replaced by `***`, for status lines, logs
 /// and error messages: `rtsp://admin:secret@cam/x`, the bare `admin:secret@cam/x` and
 /// `sip:alice:secret@pbx` all keep the user and lose the password, however it is spelled
@@ -110,31 +122,50 @@ impl Target {
 /// The user-info is what precedes the last `@` of the authority. When the input did not
 /// parse, where the authority ends is uncertain (a password may hold a `/`), so errors are
 /// masked up to the last `@` of the whole input: masking too much is harmless there.
-pub fn mask_userinfo(input: &str) -> String {
-    mask(input, false)
+///
+/// `scheme` says what kind of input it is (`sip`, `rtsp`, `tcp`): only that scheme's
+/// prefix (`sip:`/`sips:`, `rtsp://`/`rtsps://`, ...) is taken for one.
+pub fn mask_userinfo(input: &str, scheme: &str) -> String {
+    mask(input, scheme, false)
 }
 
 /// [`mask_userinfo`] for input that failed to parse: up to the last `@` anywhere.
-pub fn mask_userinfo_unparsed(input: &str) -> String {
-    mask(input, true)
+pub fn mask_userinfo_unparsed(input: &str, scheme: &str) -> String {
+    mask(input, scheme, true)
 }
 
-fn mask(input: &str, to_last_at: bool) -> String {
-    let lower = input.get(..5).unwrap_or(input).to_ascii_lowercase();
-    // A SIP URI has no path: its user-info (which may hold '/' or '#') ends at the host,
-    // before any ';' parameter or '?' header.
-    let (start, ends) = if lower.starts_with("sips:") {
-        (5, &[';', '?'][..])
-    } else if lower.starts_with("sip:") {
-        (4, &[';', '?'][..])
+fn mask(input: &str, scheme: &str, to_last_at: bool) -> String {
+    let sip = scheme == "sip";
+    // Only this input's own scheme is skipped: in a bare `admin://secret@cam` the
+    // "scheme" is the user and the "//" the start of the password, and in a bare RTSP
+    // `sip:secret@cam` "sip" is the user.
+    let start = if sip {
+        ["sips:", "sip:"]
     } else {
-        (input.find("://").map_or(0, |i| i + 3), &['/', '?', '#'][..])
-    };
+        ["://", "s://"]
+    }
+    .into_iter()
+    .map(|tail| {
+        if sip {
+            tail.to_string()
+        } else {
+            format!("{scheme}{tail}")
+        }
+    })
+    .find(|prefix| {
+        input
+            .get(..prefix.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+    })
+    .map_or(0, |prefix| prefix.len());
     let rest = &input[start..];
-    let scope = if to_last_at {
+    // A SIP URI has no path, and neither its parameters nor its headers may hold an '@',
+    // so its user-info (which may hold '/', '#' or ';') ends at the last '@'. Elsewhere it
+    // ends with the authority.
+    let scope = if to_last_at || sip {
         rest
     } else {
-        &rest[..rest.find(ends).unwrap_or(rest.len())]
+        &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())]
     };
     let Some(at) = scope.rfind('@') else {
         return input.to_string();
@@ -241,15 +272,36 @@ mod tests {
                 "sip:alice:se/cr#et@pbx;transport=tcp",
                 "sip:alice:***@pbx;transport=tcp",
             ),
+            // Found by fuzzing: a ';' in a SIP user part, which RFC 3261 allows.
+            (
+                "sip:a;b:secret@pbx;transport=tcp",
+                "sip:a;b:***@pbx;transport=tcp",
+            ),
             ("rtsp://user@cam/x", "rtsp://user@cam/x"),
             ("rtsp://cam/a@b:c", "rtsp://cam/a@b:c"),
             ("127.0.0.1:22", "127.0.0.1:22"),
         ] {
-            assert_eq!(mask_userinfo(input), shown, "{input}");
+            let scheme = if input.to_ascii_lowercase().starts_with("sip") {
+                "sip"
+            } else {
+                "rtsp"
+            };
+            assert_eq!(mask_userinfo(input, scheme), shown, "{input}");
         }
         // Unparsed input: a '/' in the password cannot hide the rest of it.
-        let masked = mask_userinfo_unparsed("rtsp://admin:pa/ss@cam/x");
+        let masked = mask_userinfo_unparsed("rtsp://admin:pa/ss@cam/x", "rtsp");
         assert_eq!(masked, "rtsp://admin:***@cam/x");
+        // Found by fuzzing: a bare `user:password@host` whose password starts with "//"
+        // looks like a scheme; only our own schemes are taken for one.
+        assert_eq!(
+            mask_userinfo_unparsed("admin://secret@cam", "rtsp"),
+            "admin:***@cam"
+        );
+        assert_eq!(
+            mask_userinfo_unparsed("sip:secret@cam", "rtsp"),
+            "sip:***@cam"
+        );
+        assert_eq!(mask_userinfo_unparsed(":////@", "rtsp"), ":***@");
         let err = tcp("tcp://user:secret@host:80").unwrap_err();
         assert!(
             !err.contains("secret") && err.contains("user:***@host"),

@@ -9,9 +9,6 @@ fuzz_target!(|data: &[u8]| {
     for limit in [0, 1, 16, 200] {
         let shown = printable(data, limit);
         // One status line: nothing that could break it or a terminal.
-        assert!(
-            !shown.chars().any(|c| c.is_control()),
-            "{shown:?}"
-        );
+        assert!(!shown.chars().any(|c| c.is_control()), "{shown:?}");
     }
 });

@@ -19,7 +19,11 @@ fuzz_target!(|data: &[u8]| {
     session.request("OPTIONS", "");
     let mut rest = data;
     while let Frame::Message { start, end } = frame(rest) {
-        assert!(start <= end && end <= rest.len() && end > 0, "{start}..{end} of {}", rest.len());
+        assert!(
+            start <= end && end <= rest.len() && end > 0,
+            "{start}..{end} of {}",
+            rest.len()
+        );
         match session.handle(&rest[start..end]) {
             Ok(Step::Send(out)) => {
                 // What is logged never holds the password.

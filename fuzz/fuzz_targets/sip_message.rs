@@ -18,7 +18,13 @@ fuzz_target!(|data: &[u8]| {
         cseq: 1,
     };
     let t0 = Instant::now();
-    let mut tx = Transaction::new(b"OPTIONS".to_vec(), ids, false, Schedule::within(Duration::from_secs(1)), t0);
+    let mut tx = Transaction::new(
+        b"OPTIONS".to_vec(),
+        ids,
+        false,
+        Schedule::within(Duration::from_secs(1)),
+        t0,
+    );
     tx.poll_transmit(t0);
     let _ = tx.handle(data, t0);
     let _ = tx.poll_timeout();
@@ -26,7 +32,11 @@ fuzz_target!(|data: &[u8]| {
     // As a TCP stream: frame message after message; each frame lies inside the buffer.
     let mut rest = data;
     while let Frame::Message { start, end } = frame(rest) {
-        assert!(start <= end && end <= rest.len() && end > 0, "{start}..{end} of {}", rest.len());
+        assert!(
+            start <= end && end <= rest.len() && end > 0,
+            "{start}..{end} of {}",
+            rest.len()
+        );
         let _ = tx.handle(&rest[start..end], t0);
         rest = &rest[end..];
     }

@@ -47,7 +47,7 @@ pub struct CheckTcp {
 fn parse_target(s: &str) -> Result<Given<Target>, CheckError> {
     Ok(Given {
         value: Target::parse(s, "tcp", None)?,
-        shown: mask_userinfo(s),
+        shown: mask_userinfo(s, "tcp"),
     })
 }
 

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::target::{mask_userinfo, mask_userinfo_unparsed, Target};
+use crate::target::{mask_userinfo, mask_userinfo_unparsed, split_scheme, Target};
 use crate::CheckError;
 
 /// The default RTSP port.
@@ -64,10 +64,10 @@ impl RtspUrl {
     /// Parses an `rtsp://` URL, or a bare `HOST[:PORT]`.
     pub fn parse(input: &str) -> Result<RtspUrl, CheckError> {
         let bad = |why: String| CheckError::Target {
-            input: mask_userinfo_unparsed(input),
+            input: mask_userinfo_unparsed(input, "rtsp"),
             why,
         };
-        let rest = match input.split_once("://") {
+        let rest = match split_scheme(input) {
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("rtsp") => rest,
             Some((scheme, _)) if scheme.eq_ignore_ascii_case("rtsps") => {
                 return Err(bad("rtsps:// (RTSP over TLS) is not supported yet".into()))
@@ -112,7 +112,7 @@ impl RtspUrl {
             credentials,
             target,
             path: path.to_string(),
-            shown: mask_userinfo(input),
+            shown: mask_userinfo(input, "rtsp"),
         })
     }
 

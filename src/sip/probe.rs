@@ -23,7 +23,7 @@ use crate::{Outcome, Stage};
 /// verdict; the caller bounds it with the deadline in `ctx`.
 pub async fn probe(opts: &Options, ctx: &ProbeContext) -> Outcome {
     let request_uri = opts.uri.request_uri(opts.user.as_deref());
-    let masked = mask_userinfo(&request_uri);
+    let masked = mask_userinfo(&request_uri, "sip");
     let driver = Driver {
         opts,
         masked_uri: (masked != request_uri).then(|| masked.clone()),

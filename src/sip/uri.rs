@@ -99,7 +99,7 @@ impl SipUri {
     /// Parses `sip:[user@]host[:port][;params]`; the `sip:` may be left out.
     pub fn parse(input: &str) -> Result<SipUri, CheckError> {
         let bad = |why: &str| CheckError::Target {
-            input: mask_userinfo_unparsed(input),
+            input: mask_userinfo_unparsed(input, "sip"),
             why: why.to_string(),
         };
         let lower = input.to_ascii_lowercase();
@@ -119,16 +119,18 @@ impl SipUri {
         if rest.contains('?') {
             return Err(bad("URI headers ('?') are not supported"));
         }
-        let (addr, params) = rest.split_once(';').unwrap_or((rest, ""));
-        let (user, hostport) = match addr.rsplit_once('@') {
-            Some((user, hostport)) => {
+        // Neither parameters nor headers may hold an '@': the user part (which may hold a
+        // ';') ends at the last one.
+        let (user, addr) = match rest.rsplit_once('@') {
+            Some((user, addr)) => {
                 if !valid_user(user) {
                     return Err(bad("the user part has characters not allowed in a SIP URI"));
                 }
-                (Some(user.to_string()), hostport)
+                (Some(user.to_string()), addr)
             }
-            None => (None, addr),
+            None => (None, rest),
         };
+        let (hostport, params) = addr.split_once(';').unwrap_or((addr, ""));
         let target = Target::parse(hostport, "sip", Some(DEFAULT_PORT)).map_err(|e| match e {
             CheckError::Target { why, .. } => bad(&why),
             other => other,
@@ -144,7 +146,7 @@ impl SipUri {
             user,
             target,
             transport,
-            shown: mask_userinfo(input),
+            shown: mask_userinfo(input, "sip"),
         })
     }
 
