@@ -51,7 +51,10 @@
 //!   its driver.
 //! - [`rtsp`]: the RTSP probe: URL, responses and SDP, authentication, the session state
 //!   machine, its driver.
-//! - [`small_file`]: reading small files without blocking, bounded, regular files only.
+//! - [`small_file`]: reading small files without blocking, bounded, regular files only;
+//!   writing the marker and history never through a link.
+//! - [`trusted_dir`]: directories root may write in, checked from `/` component by
+//!   component, symbolic links included.
 //! - [`state`]: ka-notify's state files (a directory checked before it is trusted, the
 //!   order of events), and the `--only-if-master` gate.
 //! - [`notify`]: the notify handler: events, ordering, actions, FIFO mode.
@@ -82,6 +85,7 @@ pub mod target;
 pub mod tcp;
 pub mod textproto;
 pub mod token;
+pub mod trusted_dir;
 #[cfg(kc_static_unwind)]
 #[doc(hidden)]
 pub mod unwind_shim;

@@ -4,7 +4,8 @@
 //! may be a FIFO (an open or read that blocks forever), a device (`/dev/zero`: an endless
 //! read), or a huge file. So the file is opened without blocking, refused unless it is a
 //! regular file, and read up to a bound. Files written for the operator (ka-notify's marker
-//! and history) are never written through a link or into a FIFO.
+//! and history) are written only in a checked directory ([`crate::trusted_dir`]), never
+//! through a link, into a FIFO or into a file with another name.
 
 use std::ffi::CString;
 use std::fs::File;
@@ -29,6 +30,7 @@ pub fn open(path: &Path, links: Links) -> io::Result<File> {
 }
 
 /// [`open`] relative to the directory `dir` (`openat(2)`), or to the working directory.
+/// A symbolic link refused is an `InvalidData` error.
 pub fn open_at(dir: Option<BorrowedFd<'_>>, path: &Path, links: Links) -> io::Result<File> {
     let name = CString::new(path.as_os_str().as_bytes())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL byte in the path"))?;
@@ -43,7 +45,7 @@ pub fn open_at(dir: Option<BorrowedFd<'_>>, path: &Path, links: Links) -> io::Re
         let e = io::Error::last_os_error();
         return Err(
             if e.raw_os_error() == Some(libc::ELOOP) && links == Links::Refuse {
-                io::Error::other("it is a symbolic link (refused)")
+                io::Error::new(io::ErrorKind::InvalidData, "it is a symbolic link (refused)")
             } else {
                 e
             },
@@ -53,8 +55,9 @@ pub fn open_at(dir: Option<BorrowedFd<'_>>, path: &Path, links: Links) -> io::Re
     Ok(unsafe { File::from_raw_fd(fd) })
 }
 
-/// Reads the opened `file` whole, refusing anything but a regular file, and anything
-/// longer than `max` bytes (an `InvalidData` error).
+/// Reads the opened `file` whole, refusing anything but a regular file or a directory,
+/// and anything longer than `max` bytes (`InvalidData` errors; a directory is an `Other`
+/// one).
 pub fn read_regular(mut file: File, max: usize) -> io::Result<Vec<u8>> {
     let meta = file.metadata()?;
     let kind = meta.file_type();
@@ -70,13 +73,21 @@ pub fn read_regular(mut file: File, max: usize) -> io::Result<Vec<u8>> {
         } else {
             "not a file"
         };
-        return Err(io::Error::other(format!(
-            "it is {what}, not a regular file (refused)"
-        )));
+        let kind = if meta.is_dir() {
+            io::ErrorKind::Other
+        } else {
+            io::ErrorKind::InvalidData
+        };
+        return Err(io::Error::new(
+            kind,
+            format!("it is {what}, not a regular file (refused)"),
+        ));
     }
     let mut out = Vec::with_capacity(usize::try_from(meta.size()).unwrap_or(max).min(max) + 1);
     // One byte past the bound tells "exactly max" from "longer".
-    (&mut file).take(max as u64 + 1).read_to_end(&mut out)?;
+    (&mut file)
+        .take(u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1))
+        .read_to_end(&mut out)?;
     if out.len() > max {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
@@ -86,37 +97,83 @@ pub fn read_regular(mut file: File, max: usize) -> io::Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Opens `path` for writing, created (mode 0644) if missing, never through a symbolic link
-/// and never anything but a regular file: a marker or history file that someone planted as
-/// a link to /etc/shadow or as a FIFO must not be written through by root. `append` adds
-/// to the end (one `write` per line keeps concurrent writers' lines whole); otherwise the
-/// file is truncated.
+/// Opens `path` for writing, created (mode 0644) if missing, for ka-notify's marker and
+/// history, which root writes where the operator says. Its directory must pass
+/// [`crate::trusted_dir`]'s check; the file is never a symbolic link, a FIFO or a device,
+/// never a hard link to another file (it must have one name), and owned by root or this
+/// user. `append` adds to the end (one `write` per line keeps concurrent writers' lines
+/// whole); otherwise the file is truncated.
 pub fn create_regular(path: &Path, append: bool) -> io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut options = std::fs::OpenOptions::new();
-    options
-        .create(true)
-        .mode(0o644)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY);
+    let (dir, name) = parent_and_name(path)?;
+    let mut flags = libc::O_WRONLY
+        | libc::O_CREAT
+        | libc::O_NOFOLLOW
+        | libc::O_NONBLOCK
+        | libc::O_NOCTTY
+        | libc::O_CLOEXEC;
     if append {
-        options.append(true);
-    } else {
-        options.write(true);
+        flags |= libc::O_APPEND;
     }
-    let file = options.open(path).map_err(|e| {
-        if e.raw_os_error() == Some(libc::ELOOP) {
-            io::Error::other("it is a symbolic link (refused)")
-        } else {
-            e
-        }
-    })?;
-    if !file.metadata()?.file_type().is_file() {
+    // SAFETY: openat with a NUL-terminated name; the descriptor is owned by the File.
+    let fd = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags, 0o644 as libc::c_uint) };
+    if fd < 0 {
+        let e = io::Error::last_os_error();
+        return Err(match e.raw_os_error() {
+            Some(libc::ELOOP) => io::Error::other("it is a symbolic link (refused)"),
+            // O_NONBLOCK on a FIFO without a reader.
+            Some(libc::ENXIO) => io::Error::other("it is a FIFO, not a regular file (refused)"),
+            _ => e,
+        });
+    }
+    // SAFETY: `fd` was just opened and is owned by nothing else.
+    let file = unsafe { File::from_raw_fd(fd) };
+    let meta = file.metadata()?;
+    if !meta.file_type().is_file() {
         return Err(io::Error::other("it is not a regular file (refused)"));
+    }
+    if meta.nlink() != 1 {
+        return Err(io::Error::other(format!(
+            "it has {} names (hard links) (refused)",
+            meta.nlink()
+        )));
+    }
+    if !crate::trusted_dir::trusted_owner(meta.uid()) {
+        return Err(io::Error::other(format!(
+            "it is owned by uid {}, neither root nor this user (refused)",
+            meta.uid()
+        )));
     }
     if !append {
         file.set_len(0)?;
     }
     Ok(file)
+}
+
+/// Removes the file `path` (never a directory), its directory checked as for
+/// [`create_regular`]. A missing file is `NotFound`.
+pub fn remove(path: &Path) -> io::Result<()> {
+    let (dir, name) = parent_and_name(path)?;
+    // SAFETY: unlinkat with a NUL-terminated name in a directory we hold open.
+    if unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `path`'s directory, opened after [`crate::trusted_dir`]'s check, and its file name.
+fn parent_and_name(path: &Path) -> io::Result<(File, CString)> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
+    let name = CString::new(name.as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL byte in the path"))?;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let dir = crate::trusted_dir::open(parent, false)
+        .map_err(|e| io::Error::new(e.kind(), format!("its directory {e}")))?;
+    Ok((dir, name))
 }
 
 /// [`open`] then [`read_regular`].
@@ -172,11 +229,14 @@ mod tests {
             let e = create_regular(&link, append).unwrap_err();
             assert!(e.to_string().contains("symbolic link"), "{e}");
             let e = create_regular(&fifo, append).unwrap_err();
-            assert!(
-                e.raw_os_error() == Some(libc::ENXIO)
-                    || e.to_string().contains("not a regular file"),
-                "{e}"
-            );
+            assert!(e.to_string().contains("a FIFO, not a regular file"), "{e}");
+            // A hard link to someone's file is a regular file, but not one to write.
+            let hard = d.join("hard");
+            let _ = std::fs::remove_file(&hard);
+            std::fs::hard_link(&target, &hard).unwrap();
+            let e = create_regular(&hard, append).unwrap_err();
+            assert!(e.to_string().contains("has 2 names (hard links)"), "{e}");
+            std::fs::remove_file(&hard).unwrap();
         }
         assert_eq!(std::fs::read(&target).unwrap(), b"x");
         std::fs::remove_dir_all(&d).unwrap();

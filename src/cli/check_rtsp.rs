@@ -76,7 +76,9 @@ impl CheckRtsp {
         let bytes = small_file::read(path, Links::Follow, MAX_CREDENTIALS).map_err(|e| {
             CheckError::Option(format!("cannot read --credentials-file {shown}: {e}"))
         })?;
-        let text = String::from_utf8_lossy(&bytes);
+        let text = String::from_utf8(bytes).map_err(|_| {
+            CheckError::Option(format!("--credentials-file {shown}: not UTF-8 text"))
+        })?;
         let line = text.lines().next().unwrap_or("");
         match line.split_once(':') {
             Some((user, password)) if !user.is_empty() => Ok(Some(Credentials {

@@ -31,6 +31,13 @@ pub async fn read_events(path: &Path, opts: &Options) -> ExitCode {
         Ok(signal) => signal.as_str().to_string(),
         Err(e) => format!("cannot read SIGTERM/SIGINT any more ({e})"),
     };
+    // A state directory that cannot be trusted would fail every event: say so once and
+    // exit 1, which keepalived logs, rather than read on.
+    if let Err(e) = crate::state::StateDir::create(&opts.state_dir) {
+        error!("{e}");
+        println!("ka-notify: {e}");
+        return ExitCode::FAILURE;
+    }
     let owned = path.to_path_buf();
     let opening = tokio::task::spawn_blocking(move || std::fs::File::open(owned));
     let file = tokio::select! {

@@ -87,13 +87,7 @@ pub fn handle(event: &Event, opts: &Options) -> Handled {
         seq: event.seq,
     };
     if let Err(e) = dir.write_atomic(&record) {
-        return failed(
-            event,
-            format!(
-                "cannot write the state file in {}: {e}",
-                dir.path().display()
-            ),
-        );
+        return failed(event, format!("cannot write the state file {e}"));
     }
     let mut done = vec!["recorded".to_string()];
     let mut ok = true;

@@ -19,7 +19,7 @@ pub fn update(event: &Event, opts: &Options) -> Option<(String, Result<String, S
             .map(|_| format!("created {shown}"))
             .map_err(|e| format!("cannot create {shown}: {e}"))
     } else {
-        match std::fs::remove_file(path) {
+        match crate::small_file::remove(path) {
             Ok(()) => Ok(format!("removed {shown}")),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 Ok(format!("{shown} already absent"))

@@ -134,9 +134,13 @@ fn percent_decode(s: &str) -> Result<String, String> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3).unwrap_or("");
+            // The escape is not quoted in the message: it may be part of the password.
+            let hex = s
+                .get(i + 1..i + 3)
+                .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+                .ok_or("a '%' in the user-info is not followed by two hex digits")?;
             let byte = u8::from_str_radix(hex, 16)
-                .map_err(|_| format!("bad percent-escape '%{hex}' in the user-info"))?;
+                .map_err(|_| "a '%' in the user-info is not followed by two hex digits")?;
             out.push(byte);
             i += 3;
         } else {
@@ -177,7 +181,8 @@ mod tests {
             ("rtsp://host:0/", "port 0"),
             ("rtsp://::1/", "brackets"),
             ("rtsp://:pw@host/", "empty user"),
-            ("rtsp://u:%zz@host/", "percent-escape"),
+            ("rtsp://u:%zz@host/", "not followed by two hex digits"),
+            ("rtsp://u:%+f@host/", "not followed by two hex digits"),
             ("rtsp://host/a b", "spaces"),
             ("rtsp://host?x", "unexpected '?'"),
         ] {

@@ -3,23 +3,26 @@
 //!
 //! ka-notify runs as root. Whoever can write the state directory could otherwise plant a
 //! symbolic link where ka-notify writes, and have root overwrite any file. So:
-//! - the directory (symbolic links in its path resolved) and every directory above it must
-//!   be owned by root or by the user running ka-notify, and not writable by others unless
-//!   the sticky bit is set: the rule keepalived applies to script paths;
+//! - the directory, every directory above it and every symbolic link on the way are
+//!   checked ([`crate::trusted_dir`]): owned by root or by the user running ka-notify, and
+//!   not writable by others unless the sticky bit is set, the rule keepalived applies to
+//!   script paths;
 //! - a record is written to a new file with an unpredictable name, created exclusively
 //!   and never through a link (`O_CREAT|O_EXCL|O_NOFOLLOW`), then renamed over the record;
 //! - records are opened without following links or blocking, only regular files owned by
-//!   root or this user are read, and at most [`MAX_RECORD`] bytes of them.
+//!   root or this user are read, and at most [`MAX_RECORD`] bytes of them; anything else is
+//!   a corrupt record, replaced by the next event.
 
 use std::ffi::CString;
 use std::fs::{self, File};
 use std::io::{self, Write as _};
 use std::os::fd::{AsFd as _, AsRawFd as _, FromRawFd as _};
-use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
+use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 
 use super::{validate_name, Kind, StateError, StateRecord};
 use crate::small_file::{self, Links};
+use crate::trusted_dir::{self, trusted_owner};
 
 /// The longest state file read; records are under 300 bytes.
 pub const MAX_RECORD: usize = 4096;
@@ -32,59 +35,26 @@ pub struct StateDir {
 }
 
 impl StateDir {
-    /// Opens the existing directory `path` after checking that it can be trusted. Errors
-    /// name the directory; `NotFound` when it does not exist, `PermissionDenied` when it is
-    /// not to be trusted.
+    /// Opens the existing directory `path` after checking it and every directory and link
+    /// on the way ([`crate::trusted_dir`]). Errors name the directory; `NotFound` when it
+    /// does not exist, `PermissionDenied` when it is not to be trusted.
     pub fn open(path: &Path) -> io::Result<StateDir> {
-        let context = |e: io::Error| {
-            io::Error::new(e.kind(), format!("state directory {}: {e}", path.display()))
-        };
-        let resolved = fs::canonicalize(path).map_err(context)?;
-        check_trusted(&resolved).map_err(|why| {
-            io::Error::new(
-                io::ErrorKind::PermissionDenied,
-                format!("state directory {}: {why}", shown(path, &resolved)),
-            )
-        })?;
-        let dir = fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
-            .open(&resolved)
-            .map_err(context)?;
-        // What was checked is what was opened: the same directory, not one swapped in.
-        let (checked, opened) = (
-            fs::symlink_metadata(&resolved).map_err(context)?,
-            dir.metadata().map_err(context)?,
-        );
-        if (checked.dev(), checked.ino()) != (opened.dev(), opened.ino()) {
-            return Err(context(io::Error::other(
-                "it changed while it was being opened",
-            )));
-        }
+        StateDir::opened(path, false)
+    }
+
+    /// Creates `path` if needed (mode 0755, parents too, each under a checked directory)
+    /// and opens it as [`StateDir::open`] does.
+    pub fn create(path: &Path) -> io::Result<StateDir> {
+        StateDir::opened(path, true)
+    }
+
+    fn opened(path: &Path, create: bool) -> io::Result<StateDir> {
+        let dir = trusted_dir::open(path, create)
+            .map_err(|e| io::Error::new(e.kind(), format!("state directory {e}")))?;
         Ok(StateDir {
             path: path.to_path_buf(),
             dir,
         })
-    }
-
-    /// Creates `path` if needed (mode 0755, parents too) and opens it as [`StateDir::open`]
-    /// does.
-    pub fn create(path: &Path) -> io::Result<StateDir> {
-        match fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o755)
-            .create(path)
-        {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) => {
-                return Err(io::Error::new(
-                    e.kind(),
-                    format!("cannot create state directory {}: {e}", path.display()),
-                ))
-            }
-        }
-        StateDir::open(path)
     }
 
     /// The path it was opened by.
@@ -108,28 +78,37 @@ impl StateDir {
     }
 
     /// Reads the state file of `kind` `name`: `Ok(None)` when there is none.
+    ///
+    /// What ka-notify cannot have written (a symbolic link, a FIFO, a device, a file of
+    /// another user) is corrupt and so replaced by the next event: in a sticky directory
+    /// anyone may plant such a thing, and leaving it would stop every event for good. What
+    /// could not be read (EACCES, EIO, a directory in its place) is unreadable and left
+    /// alone.
     pub fn read(&self, kind: Kind, name: &str) -> Result<Option<StateRecord>, StateError> {
         let file = super::file_name(kind, name);
         let unreadable = |source| StateError::Unreadable {
             path: self.path.join(&file),
             source,
         };
-        let opened =
-            match small_file::open_at(Some(self.dir.as_fd()), Path::new(&file), Links::Refuse) {
-                Ok(f) => f,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-                Err(e) => return Err(unreadable(e)),
-            };
-        let owner = opened.metadata().map_err(unreadable)?.uid();
-        if !trusted_owner(owner) {
-            return Err(unreadable(io::Error::other(format!(
-                "it is owned by uid {owner}, neither root nor this user (refused)"
-            ))));
-        }
         let corrupt = |why| StateError::Corrupt {
             path: self.path.join(&file),
             why,
         };
+        let opened =
+            match small_file::open_at(Some(self.dir.as_fd()), Path::new(&file), Links::Refuse) {
+                Ok(f) => f,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+                Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                    return Err(corrupt(e.to_string()))
+                }
+                Err(e) => return Err(unreadable(e)),
+            };
+        let owner = opened.metadata().map_err(unreadable)?.uid();
+        if !trusted_owner(owner) {
+            return Err(corrupt(format!(
+                "it is owned by uid {owner}, neither root nor this user (refused)"
+            )));
+        }
         let bytes = match small_file::read_regular(opened, MAX_RECORD) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::InvalidData => return Err(corrupt(e.to_string())),
@@ -159,19 +138,32 @@ impl StateDir {
                 0o644 as libc::c_uint,
             )
         };
+        let file = self.file(record.kind, &record.name);
+        let step = |what: &str, e: io::Error| {
+            io::Error::new(e.kind(), format!("{}: {what}: {e}", file.display()))
+        };
         if fd < 0 {
-            return Err(io::Error::last_os_error());
+            return Err(step(
+                "cannot create a temporary file",
+                io::Error::last_os_error(),
+            ));
         }
         // SAFETY: `fd` was just created and is owned by nothing else.
         let mut f = unsafe { File::from_raw_fd(fd) };
         let result = (|| {
-            f.write_all(record.to_text().as_bytes())?;
-            f.sync_all()?;
+            f.write_all(record.to_text().as_bytes())
+                .and_then(|()| f.sync_all())
+                .map_err(|e| step("cannot write the temporary file", e))?;
             // SAFETY: renameat within the directory this value owns.
             if unsafe { libc::renameat(dirfd, tmp.as_ptr(), dirfd, target.as_ptr()) } != 0 {
-                return Err(io::Error::last_os_error());
+                return Err(step(
+                    "cannot rename the temporary file over it",
+                    io::Error::last_os_error(),
+                ));
             }
-            self.dir.sync_all()
+            self.dir
+                .sync_all()
+                .map_err(|e| step("cannot sync the directory", e))
         })();
         if result.is_err() {
             // SAFETY: unlinkat of the name this function created.
@@ -233,55 +225,7 @@ impl Drop for DirLock<'_> {
     }
 }
 
-/// Why `dir` (absolute, links resolved) is not to be trusted, if it is not: it or a
-/// directory above it is owned by another user than root or us, or writable by others
-/// without the sticky bit.
-fn check_trusted(dir: &Path) -> Result<(), String> {
-    for d in dir.ancestors() {
-        let meta =
-            fs::symlink_metadata(d).map_err(|e| format!("cannot check {}: {e}", d.display()))?;
-        let here = if d == dir {
-            String::new()
-        } else {
-            format!(" (above it, {})", d.display())
-        };
-        if !trusted_owner(meta.uid()) {
-            return Err(format!(
-                "owned by uid {}, neither root nor this user{here}: refused",
-                meta.uid()
-            ));
-        }
-        let mode = meta.mode();
-        if mode & 0o022 != 0 && mode & 0o1000 == 0 {
-            let who = if mode & 0o002 != 0 {
-                "everyone"
-            } else {
-                "its group"
-            };
-            return Err(format!(
-                "writable by {who} without the sticky bit (mode {:04o}){here}: refused, as keepalived refuses such script paths",
-                mode & 0o7777
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Root, or the user this process runs as.
-fn trusted_owner(uid: u32) -> bool {
-    // SAFETY: geteuid has no preconditions.
-    uid == 0 || uid == unsafe { libc::geteuid() }
-}
-
 fn c_name(name: &str) -> io::Result<CString> {
     CString::new(name)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL byte in a name"))
-}
-
-fn shown(given: &Path, resolved: &Path) -> String {
-    if given == resolved {
-        given.display().to_string()
-    } else {
-        format!("{} (= {})", given.display(), resolved.display())
-    }
 }

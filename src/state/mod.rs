@@ -432,6 +432,8 @@ mod tests {
             vec![b'x'; dir::MAX_RECORD + 1],
         )
         .unwrap();
+        // None of these can be a record ka-notify wrote: corrupt, so replaced, never read
+        // through or waited for.
         for (name, why) in [
             ("LINK", "symbolic link"),
             ("ZERO", "symbolic link"),
@@ -439,6 +441,7 @@ mod tests {
             ("BIG", "longer than 4096 bytes"),
         ] {
             let e = dir.read(Kind::Instance, name).unwrap_err();
+            assert!(matches!(e, StateError::Corrupt { .. }), "{name}: {e}");
             assert!(e.to_string().contains(why), "{name}: {e}");
         }
         // A link planted where the record goes is replaced, its target untouched.
@@ -456,6 +459,32 @@ mod tests {
         );
         fs::remove_dir_all(&path).unwrap();
         fs::remove_file(&outside).unwrap();
+    }
+
+    #[test]
+    fn a_link_at_the_old_temp_name_is_never_written_through() {
+        // The temp name used to be .NAME.PID.tmp, opened with O_CREAT|O_TRUNC: a link
+        // planted there for this PID had root overwrite its target.
+        let path = temp_dir("planted");
+        let dir = StateDir::create(&path).unwrap();
+        let victim = path.with_extension("victim");
+        fs::write(&victim, "root:secret\n").unwrap();
+        let planted = path.join(format!(".VI_1.instance.{}.tmp", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        dir.write_atomic(&record(VrrpState::Master, 1)).unwrap();
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "root:secret\n");
+        assert_eq!(
+            dir.read(Kind::Instance, "VI_1").unwrap().unwrap().state,
+            VrrpState::Master
+        );
+        // The temp names are 128 random bits, and none is left behind.
+        let names: Vec<String> = fs::read_dir(&path)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        fs::remove_dir_all(&path).unwrap();
+        fs::remove_file(&victim).unwrap();
     }
 
     #[test]
@@ -496,12 +525,18 @@ mod tests {
             "{e}"
         );
         // Through a link: the directory it resolves to is checked.
+        assert_eq!(unsafe { libc::chown(c.as_ptr(), 0, 0) }, 0);
         fs::set_permissions(&path, fs::Permissions::from_mode(0o777)).unwrap();
         let link = path.with_extension("link");
         let _ = fs::remove_file(&link);
         std::os::unix::fs::symlink(&path, &link).unwrap();
         let e = StateDir::open(&link).unwrap_err().to_string();
-        assert!(e.contains(&format!("(= {})", path.display())), "{e}");
+        let named = format!(
+            "state directory {}: {} is writable by everyone",
+            link.display(),
+            path.display()
+        );
+        assert!(e.contains(&named), "{e}");
         fs::remove_file(&link).unwrap();
         fs::remove_dir_all(&path).unwrap();
     }

@@ -106,7 +106,9 @@ impl Seq {
 
 /// Whether PID `a` was handed out after PID `b`, in a space of `modulus` PIDs that wraps.
 fn serial_after(a: u64, b: u64, modulus: u64) -> bool {
-    let modulus = modulus.max(a.max(b) + 1);
+    // In u128: a tiebreak read from a file may be anything up to u64::MAX.
+    let (a, b) = (u128::from(a), u128::from(b));
+    let modulus = u128::from(modulus).max(a.max(b) + 1);
     let ahead = (a + modulus - b) % modulus;
     ahead != 0 && ahead < modulus / 2
 }
@@ -173,6 +175,15 @@ mod tests {
         assert!(early.supersedes_with(&future, NOW, || 1 << 22));
         // A record of this boot from the past still holds an older event back.
         assert!(!early.supersedes_with(&seq(2_000, 5), NOW, || 1 << 22));
+        // From another boot, even with numbers between the event's and now.
+        let between = Seq {
+            boot: Some(BootId(0xdead)),
+            ..seq(2_000, 5)
+        };
+        assert!(early.supersedes_with(&between, NOW, || 1 << 22));
+        // Any tiebreak a file may hold compares without overflow.
+        assert!(seq(5_000, 1).supersedes_with(&seq(5_000, u64::MAX), NOW, || 1 << 22));
+        assert!(!seq(5_000, u64::MAX - 1).supersedes_with(&seq(5_000, u64::MAX), NOW, || 1 << 22));
     }
 
     #[test]
