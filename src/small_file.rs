@@ -45,7 +45,10 @@ pub fn open_at(dir: Option<BorrowedFd<'_>>, path: &Path, links: Links) -> io::Re
         let e = io::Error::last_os_error();
         return Err(
             if e.raw_os_error() == Some(libc::ELOOP) && links == Links::Refuse {
-                io::Error::new(io::ErrorKind::InvalidData, "it is a symbolic link (refused)")
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "it is a symbolic link (refused)",
+                )
             } else {
                 e
             },
