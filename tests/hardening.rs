@@ -16,6 +16,14 @@ fn notify(args: &[&str]) -> Run {
     run_bounded(command("ka-notify").args(args), Duration::from_secs(10))
 }
 
+/// Hands ka-notify `name -> state` and asserts that it was recorded.
+#[track_caller]
+fn recorded(state_dir: &str, name: &str, state: &str, priority: &str) {
+    let r = notify(&["--state-dir", state_dir, "INSTANCE", name, state, priority]);
+    let line = format!("ka-notify: INSTANCE {name} -> {state} (priority {priority}): recorded");
+    assert_line(&r, 0, &line, &[]);
+}
+
 /// Replaces the line starting `key=` in `file` with `key=value`.
 fn edit(file: &Path, key: &str, value: &str) {
     let text = fs::read_to_string(file).expect("record");
@@ -48,20 +56,7 @@ fn root_never_writes_through_a_link_planted_at_a_temp_name() {
     for pid in first..first + 3000 {
         std::os::unix::fs::symlink(&victim, dir.join(format!(".VI_1.instance.{pid}.tmp"))).unwrap();
     }
-    let r = notify(&[
-        "--state-dir",
-        &s.state_dir(),
-        "INSTANCE",
-        "VI_1",
-        "MASTER",
-        "100",
-    ]);
-    assert_line(
-        &r,
-        0,
-        "ka-notify: INSTANCE VI_1 -> MASTER (priority 100): recorded",
-        &[],
-    );
+    recorded(&s.state_dir(), "VI_1", "MASTER", "100");
     assert_eq!(fs::read_to_string(&victim).unwrap(), "root:secret\n");
     assert_eq!(s.state("VI_1").state, VrrpState::Master);
 }
@@ -172,13 +167,7 @@ fn a_record_with_an_impossible_time_is_corrupt_not_a_panic() {
         assert_eq!(r.code, Some(1), "{r:#?}");
         assert!(r.stdout.contains("corrupt: bad unix_time="), "{r:#?}");
         // The next event replaces it, as any corrupt record.
-        let r = notify(&["--state-dir", &sd, "INSTANCE", "VI_1", "BACKUP", "90"]);
-        assert_line(
-            &r,
-            0,
-            "ka-notify: INSTANCE VI_1 -> BACKUP (priority 90): recorded",
-            &[],
-        );
+        recorded(&sd, "VI_1", "BACKUP", "90");
         assert_eq!(s.state("VI_1").state, VrrpState::Backup);
     }
     // FIFO mode carries on past such a record: the lines after it are handled too.
@@ -250,13 +239,7 @@ fn a_fifo_or_a_device_in_place_of_a_record_never_blocks() {
     // Neither can be a record ka-notify wrote (anyone may plant one in a sticky
     // directory): the next event replaces it, at once.
     for (name, _) in cases {
-        let r = notify(&["--state-dir", &sd, "INSTANCE", name, "MASTER", "100"]);
-        assert_line(
-            &r,
-            0,
-            &format!("ka-notify: INSTANCE {name} -> MASTER (priority 100): recorded"),
-            &[],
-        );
+        recorded(&sd, name, "MASTER", "100");
         assert_eq!(s.state(name).state, VrrpState::Master);
     }
     let r = notify(&["status", "--state-dir", &sd]);
@@ -301,13 +284,7 @@ fn a_record_from_the_future_or_another_boot_never_holds_events_back() {
     // A hand-edited sequence far ahead of this boot's clock.
     notify(&["--state-dir", &sd, "INSTANCE", "VI_1", "MASTER", "100"]);
     edit(&record, "seq", "18446744073709551615.1");
-    let r = notify(&["--state-dir", &sd, "INSTANCE", "VI_1", "BACKUP", "90"]);
-    assert_line(
-        &r,
-        0,
-        "ka-notify: INSTANCE VI_1 -> BACKUP (priority 90): recorded",
-        &[],
-    );
+    recorded(&sd, "VI_1", "BACKUP", "90");
     assert_eq!(s.state("VI_1").state, VrrpState::Backup);
     // A record from another boot (a state directory on persistent storage), however
     // large its numbers, and one from before boot ids were recorded.
@@ -326,13 +303,7 @@ fn a_record_from_the_future_or_another_boot_never_holds_events_back() {
                 fs::write(&record, kept).unwrap();
             }
         }
-        let r = notify(&["--state-dir", &sd, "INSTANCE", "VI_1", "MASTER", "100"]);
-        assert_line(
-            &r,
-            0,
-            "ka-notify: INSTANCE VI_1 -> MASTER (priority 100): recorded",
-            &[],
-        );
+        recorded(&sd, "VI_1", "MASTER", "100");
         assert_eq!(s.state("VI_1").state, VrrpState::Master);
     }
 }
