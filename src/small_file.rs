@@ -7,13 +7,15 @@
 //! and history) are written only in a checked directory ([`crate::trusted_dir`]), never
 //! through a link, into a FIFO or into a file with another name.
 
-use std::ffi::CString;
-use std::fs::File;
+use std::ffi::{CStr, CString};
+use std::fs::{File, Metadata};
 use std::io::{self, Read as _};
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd as _};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd as _, RawFd};
 use std::os::unix::ffi::OsStrExt as _;
 use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _};
 use std::path::Path;
+
+use crate::trusted_dir;
 
 /// How a path's last component is treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,60 +34,101 @@ pub fn open(path: &Path, links: Links) -> io::Result<File> {
 /// [`open`] relative to the directory `dir` (`openat(2)`), or to the working directory.
 /// A symbolic link refused is an `InvalidData` error.
 pub fn open_at(dir: Option<BorrowedFd<'_>>, path: &Path, links: Links) -> io::Result<File> {
-    let name = CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL byte in the path"))?;
-    let mut flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
+    let mut flags = libc::O_RDONLY;
     if links == Links::Refuse {
         flags |= libc::O_NOFOLLOW;
     }
-    let dirfd = dir.map_or(libc::AT_FDCWD, |d| d.as_raw_fd());
-    // SAFETY: openat with a NUL-terminated path; the descriptor is owned by the File.
-    let fd = unsafe { libc::openat(dirfd, name.as_ptr(), flags) };
+    openat(
+        dir.map_or(libc::AT_FDCWD, |d| d.as_raw_fd()),
+        &c_path(path)?,
+        flags,
+        0,
+    )
+}
+
+/// `path` for a system call.
+pub fn c_path(path: &Path) -> io::Result<CString> {
+    CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL byte in the path"))
+}
+
+/// openat(2) of `name` in `dirfd` with `flags` plus O_NONBLOCK, O_NOCTTY and O_CLOEXEC
+/// (`mode` for O_CREAT). The refusals that follow from O_NOFOLLOW and O_NONBLOCK are
+/// `InvalidData` errors saying what is there.
+pub fn openat(
+    dirfd: RawFd,
+    name: &CStr,
+    flags: libc::c_int,
+    mode: libc::mode_t,
+) -> io::Result<File> {
+    let flags = flags | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
+    // SAFETY: openat with a NUL-terminated name; the descriptor is owned by the File.
+    let fd = unsafe { libc::openat(dirfd, name.as_ptr(), flags, libc::c_uint::from(mode)) };
     if fd < 0 {
         let e = io::Error::last_os_error();
-        return Err(
-            if e.raw_os_error() == Some(libc::ELOOP) && links == Links::Refuse {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "it is a symbolic link (refused)",
-                )
-            } else {
-                e
-            },
-        );
+        let refused = |what| io::Error::new(io::ErrorKind::InvalidData, what);
+        return Err(match e.raw_os_error() {
+            Some(libc::ELOOP) if flags & libc::O_NOFOLLOW != 0 => {
+                refused("it is a symbolic link (refused)")
+            }
+            // O_NONBLOCK, for writing, on a FIFO without a reader.
+            Some(libc::ENXIO) if flags & libc::O_ACCMODE != libc::O_RDONLY => {
+                refused("it is a FIFO, not a regular file (refused)")
+            }
+            _ => e,
+        });
     }
     // SAFETY: `fd` was just opened and is owned by nothing else.
     Ok(unsafe { File::from_raw_fd(fd) })
 }
 
-/// Reads the opened `file` whole, refusing anything but a regular file or a directory,
-/// and anything longer than `max` bytes (`InvalidData` errors; a directory is an `Other`
-/// one).
+/// Whether `meta` is a regular file; if not, an error saying what it is (`InvalidData`,
+/// or `Other` for a directory, which cannot be replaced by renaming a file over it).
+pub fn check_regular(meta: &Metadata) -> io::Result<()> {
+    let kind = meta.file_type();
+    let what = if kind.is_file() {
+        return Ok(());
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else if kind.is_dir() {
+        "a directory"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a file"
+    };
+    let kind = if kind.is_dir() {
+        io::ErrorKind::Other
+    } else {
+        io::ErrorKind::InvalidData
+    };
+    Err(io::Error::new(
+        kind,
+        format!("it is {what}, not a regular file (refused)"),
+    ))
+}
+
+/// Whether `meta`'s owner is root or this user; if not, an `InvalidData` error.
+pub fn check_owner(meta: &Metadata) -> io::Result<()> {
+    if trusted_dir::trusted_owner(meta.uid()) {
+        return Ok(());
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!(
+            "it is owned by uid {}, neither root nor this user (refused)",
+            meta.uid()
+        ),
+    ))
+}
+
+/// Reads the opened `file` whole, refusing anything but a regular file
+/// ([`check_regular`]) and anything longer than `max` bytes (`InvalidData`).
 pub fn read_regular(mut file: File, max: usize) -> io::Result<Vec<u8>> {
     let meta = file.metadata()?;
-    let kind = meta.file_type();
-    if !kind.is_file() {
-        let what = if kind.is_fifo() {
-            "a FIFO"
-        } else if kind.is_char_device() || kind.is_block_device() {
-            "a device"
-        } else if kind.is_dir() {
-            "a directory"
-        } else if kind.is_socket() {
-            "a socket"
-        } else {
-            "not a file"
-        };
-        let kind = if meta.is_dir() {
-            io::ErrorKind::Other
-        } else {
-            io::ErrorKind::InvalidData
-        };
-        return Err(io::Error::new(
-            kind,
-            format!("it is {what}, not a regular file (refused)"),
-        ));
-    }
+    check_regular(&meta)?;
     let mut out = Vec::with_capacity(usize::try_from(meta.size()).unwrap_or(max).min(max) + 1);
     // One byte past the bound tells "exactly max" from "longer".
     (&mut file)
@@ -108,42 +151,18 @@ pub fn read_regular(mut file: File, max: usize) -> io::Result<Vec<u8>> {
 /// whole); otherwise the file is truncated.
 pub fn create_regular(path: &Path, append: bool) -> io::Result<File> {
     let (dir, name) = parent_and_name(path)?;
-    let mut flags = libc::O_WRONLY
-        | libc::O_CREAT
-        | libc::O_NOFOLLOW
-        | libc::O_NONBLOCK
-        | libc::O_NOCTTY
-        | libc::O_CLOEXEC;
+    let mut flags = libc::O_WRONLY | libc::O_CREAT | libc::O_NOFOLLOW;
     if append {
         flags |= libc::O_APPEND;
     }
-    // SAFETY: openat with a NUL-terminated name; the descriptor is owned by the File.
-    let fd = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags, 0o644 as libc::c_uint) };
-    if fd < 0 {
-        let e = io::Error::last_os_error();
-        return Err(match e.raw_os_error() {
-            Some(libc::ELOOP) => io::Error::other("it is a symbolic link (refused)"),
-            // O_NONBLOCK on a FIFO without a reader.
-            Some(libc::ENXIO) => io::Error::other("it is a FIFO, not a regular file (refused)"),
-            _ => e,
-        });
-    }
-    // SAFETY: `fd` was just opened and is owned by nothing else.
-    let file = unsafe { File::from_raw_fd(fd) };
+    let file = openat(dir.as_raw_fd(), &name, flags, 0o644)?;
     let meta = file.metadata()?;
-    if !meta.file_type().is_file() {
-        return Err(io::Error::other("it is not a regular file (refused)"));
-    }
+    check_regular(&meta)?;
+    check_owner(&meta)?;
     if meta.nlink() != 1 {
         return Err(io::Error::other(format!(
             "it has {} names (hard links) (refused)",
             meta.nlink()
-        )));
-    }
-    if !crate::trusted_dir::trusted_owner(meta.uid()) {
-        return Err(io::Error::other(format!(
-            "it is owned by uid {}, neither root nor this user (refused)",
-            meta.uid()
         )));
     }
     if !append {
@@ -168,15 +187,13 @@ fn parent_and_name(path: &Path) -> io::Result<(File, CString)> {
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
-    let name = CString::new(name.as_bytes())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL byte in the path"))?;
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let dir = crate::trusted_dir::open(parent, false)
+    let dir = trusted_dir::open(parent, false)
         .map_err(|e| io::Error::new(e.kind(), format!("its directory {e}")))?;
-    Ok((dir, name))
+    Ok((dir, c_path(Path::new(name))?))
 }
 
 /// [`open`] then [`read_regular`].
@@ -185,8 +202,15 @@ pub fn read(path: &Path, links: Links, max: usize) -> io::Result<Vec<u8>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Makes a FIFO at `path`; for the unit tests of other modules too.
+    pub(crate) fn mkfifo(path: &Path) {
+        let c = c_path(path).unwrap();
+        // SAFETY: mkfifo with a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+    }
 
     fn scratch(tag: &str) -> std::path::PathBuf {
         let d = std::env::temp_dir().join(format!("kc-small-{}-{tag}", std::process::id()));
@@ -211,9 +235,7 @@ mod tests {
     fn fifos_devices_directories_and_links_are_refused_without_blocking() {
         let d = scratch("odd");
         let fifo = d.join("fifo");
-        let c = CString::new(fifo.as_os_str().as_bytes()).unwrap();
-        // SAFETY: mkfifo with a NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        mkfifo(&fifo);
         let e = read(&fifo, Links::Follow, 64).unwrap_err();
         assert!(e.to_string().contains("a FIFO, not a regular file"), "{e}");
         let e = read(Path::new("/dev/zero"), Links::Follow, 64).unwrap_err();

@@ -156,7 +156,7 @@ pub fn trusted_owner(uid: u32) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::os::unix::fs::PermissionsExt as _;
 
     use super::*;
@@ -168,7 +168,8 @@ mod tests {
         d
     }
 
-    fn chown(path: &Path, uid: u32) {
+    /// Gives `path` (a link itself, not its target) to `uid`; for other modules' tests too.
+    pub(crate) fn chown(path: &Path, uid: u32) {
         let c = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()))
             .unwrap();
         // SAFETY: lchown with a NUL-terminated path. The tests run as root (CI does).

@@ -16,6 +16,22 @@ fn notify(args: &[&str]) -> Run {
     run_bounded(command("ka-notify").args(args), Duration::from_secs(10))
 }
 
+/// check-tcp gated on `name`'s state in `state_dir`, against a port nothing answers on
+/// (it never gets that far here), with a 500 ms deadline, killed if it hangs.
+fn gated_check(state_dir: &str, name: &str) -> Run {
+    let args = [
+        "127.0.0.1:1",
+        "--only-if-master",
+        name,
+        "--state-dir",
+        state_dir,
+    ];
+    run_bounded(
+        command("check-tcp").args(args).args(["--timeout", "500ms"]),
+        Duration::from_secs(5),
+    )
+}
+
 /// Hands ka-notify `name -> state` and asserts that it was recorded.
 #[track_caller]
 fn recorded(state_dir: &str, name: &str, state: &str, priority: &str) {
@@ -109,16 +125,7 @@ fn a_state_directory_others_could_write_is_refused_by_every_program() {
             let r = notify(&["status", "--state-dir", given]);
             assert_eq!(r.code, Some(1), "{r:#?}");
             assert!(r.stdout.contains(why), "{r:#?}");
-            let r = run(
-                "check-tcp",
-                &[
-                    "127.0.0.1:1",
-                    "--only-if-master",
-                    "VI_1",
-                    "--state-dir",
-                    given,
-                ],
-            );
+            let r = gated_check(given, "VI_1");
             assert_line(
                 &r,
                 1,
@@ -151,16 +158,7 @@ fn a_record_with_an_impossible_time_is_corrupt_not_a_panic() {
         assert_eq!(r.code, Some(0), "{r:#?}");
         edit(&record, "unix_time", secs);
         // The gate: not MASTER as far as it can tell, and why.
-        let r = run(
-            "check-tcp",
-            &[
-                "127.0.0.1:1",
-                "--only-if-master",
-                "VI_1",
-                "--state-dir",
-                &sd,
-            ],
-        );
+        let r = gated_check(&sd, "VI_1");
         assert_line(&r, 0, "TCP SKIPPED - ", &["corrupt: bad unix_time="]);
         // status says which file is unusable.
         let r = notify(&["status", "--state-dir", &sd]);
@@ -186,7 +184,7 @@ fn a_record_with_an_impossible_time_is_corrupt_not_a_panic() {
         .expect("open fifo")
         .write_all(b"INSTANCE \"VI_1\" MASTER 100\nINSTANCE \"VI_2\" MASTER 100\n")
         .expect("write");
-    let out = child.wait_with_output().expect("wait");
+    let out = wait_bounded(child, Duration::from_secs(10));
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -214,18 +212,7 @@ fn a_fifo_or_a_device_in_place_of_a_record_never_blocks() {
     ];
     for (name, why) in cases {
         // The gate, within the check's deadline, says why it skipped.
-        let r = run_bounded(
-            command("check-tcp").args([
-                "127.0.0.1:1",
-                "--only-if-master",
-                name,
-                "--state-dir",
-                &sd,
-                "--timeout",
-                "500ms",
-            ]),
-            Duration::from_secs(5),
-        );
+        let r = gated_check(&sd, name);
         assert_line(&r, 0, "TCP SKIPPED - ", &["corrupt", why]);
     }
     // status lists both as unusable and still shows the good record.
@@ -364,7 +351,7 @@ fn sigterm_is_blocked_before_any_code_of_the_program_runs() {
     let target = hole.addr.to_string();
     let mut by_signal = Vec::new();
     for i in 0..200u64 {
-        let mut child = command("check-tcp")
+        let child = command("check-tcp")
             .args([&target, "--timeout", "5s"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -382,16 +369,7 @@ fn sigterm_is_blocked_before_any_code_of_the_program_runs() {
         std::thread::sleep(Duration::from_micros(i * 25));
         // SAFETY: signalling the child this test started.
         unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-        let out = loop {
-            if child.try_wait().expect("wait").is_some() {
-                break child.wait_with_output().expect("output");
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(5),
-                "SIGTERM ignored"
-            );
-            std::thread::sleep(Duration::from_millis(1));
-        };
+        let out = wait_bounded(child, Duration::from_secs(5));
         let line = String::from_utf8_lossy(&out.stdout).into_owned();
         if out.status.code() != Some(1) || !line.contains("terminated by SIGTERM") {
             by_signal.push(format!("{}us: {:?} {line:?}", i * 25, out.status));

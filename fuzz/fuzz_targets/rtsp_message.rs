@@ -2,10 +2,12 @@
 //! credentials, so that 401 challenges are answered).
 #![no_main]
 
+#[path = "frames.rs"]
+mod frames;
+
 use keepalived_checks::rtsp::message::{frame, parse_message, sdp_media};
 use keepalived_checks::rtsp::session::{Session, Step};
 use keepalived_checks::rtsp::url::Credentials;
-use keepalived_checks::textproto::Frame;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -17,24 +19,17 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut session = Session::new("rtsp://127.0.0.1/x".into(), Some(credentials));
     session.request("OPTIONS", "");
-    let mut rest = data;
-    while let Frame::Message { start, end } = frame(rest) {
-        assert!(
-            start <= end && end <= rest.len() && end > 0,
-            "{start}..{end} of {}",
-            rest.len()
-        );
-        match session.handle(&rest[start..end]) {
-            Ok(Step::Send(out)) => {
-                // What is logged never holds the password.
-                let logged = String::from_utf8_lossy(out.logged());
-                assert!(!logged.contains("fuzz-secret"), "{logged}");
-            }
-            Ok(_) => {
-                session.request("DESCRIBE", "Accept: application/sdp\r\n");
-            }
-            Err(_) => break,
+    frames::each(data, frame, |message| match session.handle(message) {
+        Ok(Step::Send(out)) => {
+            // What is logged never holds the password.
+            let logged = String::from_utf8_lossy(out.logged());
+            assert!(!logged.contains("fuzz-secret"), "{logged}");
+            true
         }
-        rest = &rest[end..];
-    }
+        Ok(_) => {
+            session.request("DESCRIBE", "Accept: application/sdp\r\n");
+            true
+        }
+        Err(_) => false,
+    });
 });

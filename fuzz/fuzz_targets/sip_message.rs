@@ -1,12 +1,14 @@
 //! SIP bytes from a server: stream framing, parsing, and the client transaction.
 #![no_main]
 
+#[path = "frames.rs"]
+mod frames;
+
 use std::time::{Duration, Instant};
 
 use keepalived_checks::sip::message::{frame, parse_message};
 use keepalived_checks::sip::request::RequestIds;
 use keepalived_checks::sip::transaction::{Schedule, Transaction};
-use keepalived_checks::textproto::Frame;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -29,15 +31,9 @@ fuzz_target!(|data: &[u8]| {
     let _ = tx.handle(data, t0);
     let _ = tx.poll_timeout();
     let _ = tx.waiting_text("udp");
-    // As a TCP stream: frame message after message; each frame lies inside the buffer.
-    let mut rest = data;
-    while let Frame::Message { start, end } = frame(rest) {
-        assert!(
-            start <= end && end <= rest.len() && end > 0,
-            "{start}..{end} of {}",
-            rest.len()
-        );
-        let _ = tx.handle(&rest[start..end], t0);
-        rest = &rest[end..];
-    }
+    // As a TCP stream.
+    frames::each(data, frame, |message| {
+        let _ = tx.handle(message, t0);
+        true
+    });
 });

@@ -13,16 +13,14 @@
 //!   root or this user are read, and at most [`MAX_RECORD`] bytes of them; anything else is
 //!   a corrupt record, replaced by the next event.
 
-use std::ffi::CString;
 use std::fs::{self, File};
 use std::io::{self, Write as _};
-use std::os::fd::{AsFd as _, AsRawFd as _, FromRawFd as _};
-use std::os::unix::fs::MetadataExt as _;
+use std::os::fd::{AsFd as _, AsRawFd as _};
 use std::path::{Path, PathBuf};
 
 use super::{validate_name, Kind, StateError, StateRecord};
 use crate::small_file::{self, Links};
-use crate::trusted_dir::{self, trusted_owner};
+use crate::trusted_dir;
 
 /// The longest state file read; records are under 300 bytes.
 pub const MAX_RECORD: usize = 4096;
@@ -57,11 +55,6 @@ impl StateDir {
         })
     }
 
-    /// The path it was opened by.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// The state file of `kind` `name`, for messages.
     pub fn file(&self, kind: Kind, name: &str) -> PathBuf {
         self.path.join(super::file_name(kind, name))
@@ -94,26 +87,25 @@ impl StateDir {
             path: self.path.join(&file),
             why,
         };
+        // What ka-notify cannot have written is corrupt (small_file's InvalidData).
+        let classify = |e: io::Error| {
+            if e.kind() == io::ErrorKind::InvalidData {
+                corrupt(e.to_string())
+            } else {
+                unreadable(e)
+            }
+        };
         let opened =
             match small_file::open_at(Some(self.dir.as_fd()), Path::new(&file), Links::Refuse) {
                 Ok(f) => f,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-                Err(e) if e.kind() == io::ErrorKind::InvalidData => {
-                    return Err(corrupt(e.to_string()))
-                }
-                Err(e) => return Err(unreadable(e)),
+                Err(e) => return Err(classify(e)),
             };
-        let owner = opened.metadata().map_err(unreadable)?.uid();
-        if !trusted_owner(owner) {
-            return Err(corrupt(format!(
-                "it is owned by uid {owner}, neither root nor this user (refused)"
-            )));
-        }
-        let bytes = match small_file::read_regular(opened, MAX_RECORD) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == io::ErrorKind::InvalidData => return Err(corrupt(e.to_string())),
-            Err(e) => return Err(unreadable(e)),
-        };
+        opened
+            .metadata()
+            .and_then(|meta| small_file::check_owner(&meta))
+            .map_err(classify)?;
+        let bytes = small_file::read_regular(opened, MAX_RECORD).map_err(classify)?;
         let text = String::from_utf8(bytes).map_err(|_| corrupt("not UTF-8 text".into()))?;
         StateRecord::parse(&text).map(Some).map_err(corrupt)
     }
@@ -122,34 +114,20 @@ impl StateDir {
     /// part of either, and a crash leaves one of the two.
     pub fn write_atomic(&self, record: &StateRecord) -> io::Result<()> {
         validate_name(&record.name).map_err(io::Error::other)?;
-        let target = c_name(&super::file_name(record.kind, &record.name))?;
-        let tmp = c_name(&format!(
-            ".{}.{}.tmp",
-            super::file_name(record.kind, &record.name),
+        let name = super::file_name(record.kind, &record.name);
+        let target = small_file::c_path(Path::new(&name))?;
+        let tmp = small_file::c_path(Path::new(&format!(
+            ".{name}.{}.tmp",
             crate::token::random_hex()
-        ))?;
+        )))?;
         let dirfd = self.dir.as_raw_fd();
-        // SAFETY: openat with NUL-terminated names; the new descriptor is owned below.
-        let fd = unsafe {
-            libc::openat(
-                dirfd,
-                tmp.as_ptr(),
-                libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-                0o644 as libc::c_uint,
-            )
-        };
         let file = self.file(record.kind, &record.name);
         let step = |what: &str, e: io::Error| {
             io::Error::new(e.kind(), format!("{}: {what}: {e}", file.display()))
         };
-        if fd < 0 {
-            return Err(step(
-                "cannot create a temporary file",
-                io::Error::last_os_error(),
-            ));
-        }
-        // SAFETY: `fd` was just created and is owned by nothing else.
-        let mut f = unsafe { File::from_raw_fd(fd) };
+        let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW;
+        let mut f = small_file::openat(dirfd, &tmp, flags, 0o644)
+            .map_err(|e| step("cannot create a temporary file", e))?;
         let result = (|| {
             f.write_all(record.to_text().as_bytes())
                 .and_then(|()| f.sync_all())
@@ -223,9 +201,4 @@ impl Drop for DirLock<'_> {
         // SAFETY: flock(2) on the descriptor the StateDir still owns.
         unsafe { libc::flock(self.dir.as_raw_fd(), libc::LOCK_UN) };
     }
-}
-
-fn c_name(name: &str) -> io::Result<CString> {
-    CString::new(name)
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL byte in a name"))
 }

@@ -419,14 +419,7 @@ mod tests {
         fs::write(&outside, record(VrrpState::Master, 1).to_text()).unwrap();
         std::os::unix::fs::symlink(&outside, dir.file(Kind::Instance, "LINK")).unwrap();
         std::os::unix::fs::symlink("/dev/zero", dir.file(Kind::Instance, "ZERO")).unwrap();
-        let fifo = std::ffi::CString::new(
-            dir.file(Kind::Instance, "FIFO")
-                .to_string_lossy()
-                .as_bytes(),
-        )
-        .unwrap();
-        // SAFETY: mkfifo with a NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        crate::small_file::tests::mkfifo(&dir.file(Kind::Instance, "FIFO"));
         fs::write(
             dir.file(Kind::Instance, "BIG"),
             vec![b'x'; dir::MAX_RECORD + 1],
@@ -512,20 +505,14 @@ mod tests {
         }
         // Owned by another user (nobody), even with safe permissions.
         fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
-        let c = std::ffi::CString::new(path.to_string_lossy().as_bytes()).unwrap();
-        // SAFETY: chown with a NUL-terminated path. The tests run as root (CI does).
-        assert_eq!(
-            unsafe { libc::chown(c.as_ptr(), 65534, 65534) },
-            0,
-            "chown needs root"
-        );
+        crate::trusted_dir::tests::chown(&path, 65534);
         let e = StateDir::open(&path).unwrap_err().to_string();
         assert!(
             e.contains("owned by uid 65534, neither root nor this user"),
             "{e}"
         );
         // Through a link: the directory it resolves to is checked.
-        assert_eq!(unsafe { libc::chown(c.as_ptr(), 0, 0) }, 0);
+        crate::trusted_dir::tests::chown(&path, 0);
         fs::set_permissions(&path, fs::Permissions::from_mode(0o777)).unwrap();
         let link = path.with_extension("link");
         let _ = fs::remove_file(&link);

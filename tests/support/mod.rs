@@ -247,16 +247,31 @@ impl Drop for Scratch {
 #[track_caller]
 pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Run {
     let started = Instant::now();
-    let mut child = cmd
+    let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary runs");
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            break;
-        }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = wait_bounded(child, limit);
+    Run {
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Waits for `child` (its output piped, and small) at most `limit`; then kills it by PID
+/// and fails the test.
+#[track_caller]
+pub fn wait_bounded(mut child: std::process::Child, limit: Duration) -> Output {
+    let started = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
         if started.elapsed() > limit {
             let _ = child.kill();
             let out = child.wait_with_output().expect("wait");
@@ -265,19 +280,9 @@ pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Run {
                 String::from_utf8_lossy(&out.stdout)
             );
         }
-        thread::sleep(Duration::from_millis(5));
+        thread::sleep(Duration::from_millis(1));
     }
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = child.wait_with_output().expect("wait");
-    Run {
-        code: status.code(),
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr).into_owned(),
-        elapsed: started.elapsed(),
-    }
+    child.wait_with_output().expect("wait")
 }
 
 /// Makes a FIFO at `path`.
