@@ -61,11 +61,16 @@
 //! - [`report`]: status line, JSON, and the single exit-status mapping.
 //! - [`journal`]: log records to journald over its native protocol.
 //! - [`logging`]: choosing journald, stderr or nothing.
-//! - [`signals`]: SIGTERM and SIGINT, blocked from the start and read from a signalfd.
+//! - [`signals`]: SIGTERM and SIGINT (and SIGHUP), blocked from the start and read from a
+//!   signalfd.
+//! - [`sd_notify`]: systemd's notify protocol (READY, WATCHDOG, STATUS).
+//! - [`words`]: splitting command strings as keepalived does.
+//! - [`checkd`]: keepalived-checkd, the long-running prober that writes track files.
 //! - [`cli`]: the top floor: each program's clap definition and the one process shell
 //!   they all run in. Nothing else imports it.
 
 pub mod accept;
+pub mod checkd;
 pub mod cli;
 pub mod deadline;
 pub mod error;
@@ -77,6 +82,7 @@ pub mod notify;
 pub mod outcome;
 pub mod report;
 pub mod rtsp;
+pub mod sd_notify;
 pub mod signals;
 pub mod sip;
 pub mod small_file;
@@ -89,6 +95,7 @@ pub mod trusted_dir;
 #[cfg(kc_static_unwind)]
 #[doc(hidden)]
 pub mod unwind_shim;
+pub mod words;
 
 pub use deadline::Deadline;
 pub use error::CheckError;

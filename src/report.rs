@@ -141,7 +141,7 @@ impl Report<'_> {
 
 /// A JSON string literal. Server bytes reach reasons only through `escape::printable`, but
 /// errors and targets are operator text, so everything below U+0020 is escaped here too.
-fn json_string(s: &str) -> String {
+pub fn json_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

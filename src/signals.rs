@@ -1,5 +1,5 @@
-//! SIGTERM and SIGINT read from a signalfd, for the long-lived waits (the checks' shell
-//! and ka-notify's FIFO mode), instead of `tokio::signal`, whose process-wide registry (one
+//! SIGTERM and SIGINT (and SIGHUP for keepalived-checkd) read from a signalfd, for the
+//! long-lived waits (the checks' shell, ka-notify's FIFO mode, the daemon), instead of `tokio::signal`, whose process-wide registry (one
 //! slot per signal number, a socket pair, handlers) costs about 25 000 instructions at
 //! every start, more than a check's own work.
 //!
@@ -13,23 +13,34 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 
-fn term_int() -> libc::sigset_t {
+fn set_of(hangup: bool) -> libc::sigset_t {
     // SAFETY: sigemptyset initialises the set; sigaddset with valid signal numbers.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
         libc::sigaddset(&mut set, libc::SIGTERM);
         libc::sigaddset(&mut set, libc::SIGINT);
+        if hangup {
+            libc::sigaddset(&mut set, libc::SIGHUP);
+        }
         set
     }
+}
+
+fn block_set(set: &libc::sigset_t) {
+    // SAFETY: a valid set; the old mask is not wanted.
+    unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, set, std::ptr::null_mut()) };
 }
 
 /// Blocks SIGTERM and SIGINT in the calling thread and the threads it starts later; a
 /// signal that arrives before a [`Signals`] exists waits for it.
 pub fn block() {
-    let set = term_int();
-    // SAFETY: a valid set; the old mask is not wanted.
-    unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+    block_set(&set_of(false));
+}
+
+/// [`block`], and SIGHUP too (a daemon's reload).
+pub fn block_with_hangup() {
+    block_set(&set_of(true));
 }
 
 /// The signals a program stops on.
@@ -39,6 +50,8 @@ pub enum Signal {
     Term,
     /// SIGINT: Ctrl-C by hand.
     Int,
+    /// SIGHUP: reload (only from [`Signals::with_hangup`]).
+    Hup,
 }
 
 impl Signal {
@@ -47,11 +60,13 @@ impl Signal {
         match self {
             Signal::Term => "SIGTERM",
             Signal::Int => "SIGINT",
+            Signal::Hup => "SIGHUP",
         }
     }
 }
 
-/// SIGTERM and SIGINT (blocked with [`block`]) as an async stream.
+/// SIGTERM and SIGINT (blocked with [`block`]), and SIGHUP if asked for, as an async
+/// stream.
 pub struct Signals {
     fd: AsyncFd<OwnedFd>,
 }
@@ -59,9 +74,17 @@ pub struct Signals {
 impl Signals {
     /// A signalfd for SIGTERM and SIGINT, registered with the current runtime.
     pub fn new() -> io::Result<Self> {
-        let set = term_int();
+        Signals::of(&set_of(false))
+    }
+
+    /// A signalfd for SIGTERM, SIGINT and SIGHUP (blocked with [`block_with_hangup`]).
+    pub fn with_hangup() -> io::Result<Self> {
+        Signals::of(&set_of(true))
+    }
+
+    fn of(set: &libc::sigset_t) -> io::Result<Self> {
         // SAFETY: a valid set; the new descriptor is owned from here on.
-        let fd = unsafe { libc::signalfd(-1, &set, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC) };
+        let fd = unsafe { libc::signalfd(-1, set, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC) };
         if fd < 0 {
             return Err(io::Error::last_os_error());
         }
@@ -91,10 +114,10 @@ impl Signals {
                 if n < 0 {
                     Err(io::Error::last_os_error())
                 } else {
-                    Ok(if info.ssi_signo == libc::SIGINT as u32 {
-                        Signal::Int
-                    } else {
-                        Signal::Term
+                    Ok(match info.ssi_signo as i32 {
+                        libc::SIGINT => Signal::Int,
+                        libc::SIGHUP => Signal::Hup,
+                        _ => Signal::Term,
                     })
                 }
             });

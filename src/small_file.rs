@@ -171,6 +171,62 @@ pub fn create_regular(path: &Path, append: bool) -> io::Result<File> {
     Ok(file)
 }
 
+/// Replaces `name` in the open directory `dir` atomically: readers see the old file or
+/// the new one, never a part of either, and a crash leaves one of the two. The bytes go to
+/// a new file with an unpredictable name, created exclusively and never through a link
+/// (`O_CREAT|O_EXCL|O_NOFOLLOW`, mode 0644), synced, then renamed over `name`. Errors
+/// name `shown` and the step that failed.
+pub fn replace_in(dir: &File, name: &str, bytes: &[u8], shown: &Path) -> io::Result<()> {
+    use std::io::Write as _;
+    let target = c_path(Path::new(name))?;
+    let tmp = c_path(Path::new(&format!(
+        ".{name}.{}.tmp",
+        crate::token::random_hex()
+    )))?;
+    let dirfd = dir.as_raw_fd();
+    let step = |what: &str, e: io::Error| {
+        io::Error::new(e.kind(), format!("{}: {what}: {e}", shown.display()))
+    };
+    let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW;
+    let mut f =
+        openat(dirfd, &tmp, flags, 0o644).map_err(|e| step("cannot create a temporary file", e))?;
+    let result = (|| {
+        f.write_all(bytes)
+            .and_then(|()| f.sync_all())
+            .map_err(|e| step("cannot write the temporary file", e))?;
+        // SAFETY: renameat within the directory the caller holds open.
+        if unsafe { libc::renameat(dirfd, tmp.as_ptr(), dirfd, target.as_ptr()) } != 0 {
+            return Err(step(
+                "cannot rename the temporary file over it",
+                io::Error::last_os_error(),
+            ));
+        }
+        dir.sync_all()
+            .map_err(|e| step("cannot sync the directory", e))
+    })();
+    if result.is_err() {
+        // SAFETY: unlinkat of the name this function created.
+        unsafe { libc::unlinkat(dirfd, tmp.as_ptr(), 0) };
+    }
+    result
+}
+
+/// [`replace_in`] `path`'s directory, created if missing (mode 0755) and checked as for
+/// [`create_regular`]: for keepalived-checkd's track, status and metrics files.
+pub fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a UTF-8 file name"))?;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let dir = trusted_dir::open(parent, true)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: its directory {e}", path.display())))?;
+    replace_in(&dir, name, bytes, path)
+}
+
 /// Removes the file `path` (never a directory), its directory checked as for
 /// [`create_regular`]. A missing file is `NotFound`.
 pub fn remove(path: &Path) -> io::Result<()> {

@@ -12,11 +12,13 @@
 //!
 //! - [`shell`]: the one process shell (usage errors, panic hook, logging, deadline,
 //!   watchdog, signals, runtime, status line, exit status).
-//! - [`check_tcp`], [`check_sip`], [`check_rtsp`], [`ka_notify`]: the programs.
+//! - [`check_tcp`], [`check_sip`], [`check_rtsp`], [`ka_notify`], [`checkd`]: the
+//!   programs.
 
 pub mod check_rtsp;
 pub mod check_sip;
 pub mod check_tcp;
+pub mod checkd;
 pub mod ka_notify;
 pub mod shell;
 

@@ -227,7 +227,8 @@ async fn supervise(
         biased;
         signal = signals.recv() => match signal {
             Ok(Signal::Int) => cut("interrupted by SIGINT"),
-            Ok(Signal::Term) => cut("terminated by SIGTERM"),
+            // SIGHUP is not in this signalfd's set.
+            Ok(Signal::Term | Signal::Hup) => cut("terminated by SIGTERM"),
             Err(e) => return Err(CheckError::Internal(format!("cannot read SIGTERM/SIGINT: {e}"))),
         },
         outcome = ctx.within_deadline(probe) => outcome,
@@ -300,9 +301,8 @@ pub fn usage_error(
         return 0;
     }
     let rendered = e.to_string();
-    let (first, hint) = rendered.split_once('\n').unwrap_or((&rendered, ""));
-    let message = first.trim_start_matches("error: ").trim();
-    let line = status_line(message);
+    let hint = rendered.split_once('\n').map_or("", |(_, hint)| hint);
+    let line = status_line(&clap_message(&e));
     // stderr gets clap's own message below, so a record goes only to the journal.
     if logging::init(program, LogTarget::Auto, 0) == LogSink::Journal {
         tracing::error!(
@@ -321,6 +321,13 @@ pub fn usage_error(
     };
     let _ = std::io::stderr().write_all(shown.as_bytes());
     code
+}
+
+/// clap's message for `e` on one line, without its `error: ` prefix and usage hint.
+pub fn clap_message(e: &clap::Error) -> String {
+    let rendered = e.to_string();
+    let first = rendered.lines().next().unwrap_or_default();
+    first.trim_start_matches("error: ").trim().to_string()
 }
 
 /// Replaces a panic's exit status 101 (up, under `misc_dynamic`) with the contract's:

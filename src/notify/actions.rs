@@ -236,39 +236,10 @@ fn signal_group(pgid: i32, signal: i32) {
     }
 }
 
-/// Splits a hook the way keepalived splits its script strings: on white space, with single
-/// or double quotes keeping spaces; no shell, no variables, no globbing.
+/// Splits a hook the way keepalived splits its script strings ([`crate::words::split`]);
+/// the program must be an absolute path.
 pub fn split_command(s: &str) -> Result<Vec<String>, String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut quote: Option<char> = None;
-    for c in s.chars() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), c) => word.push(c),
-            (None, '\'' | '"') => {
-                quote = Some(c);
-                in_word = true;
-            }
-            (None, c) if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            (None, c) => {
-                word.push(c);
-                in_word = true;
-            }
-        }
-    }
-    if quote.is_some() {
-        return Err(format!("unterminated quote in {s:?}"));
-    }
-    if in_word {
-        words.push(word);
-    }
+    let words = crate::words::split(s)?;
     if words.is_empty() {
         return Err("an empty command".into());
     }

@@ -14,7 +14,7 @@
 //!   a corrupt record, replaced by the next event.
 
 use std::fs::{self, File};
-use std::io::{self, Write as _};
+use std::io;
 use std::os::fd::{AsFd as _, AsRawFd as _};
 use std::path::{Path, PathBuf};
 
@@ -115,39 +115,8 @@ impl StateDir {
     pub fn write_atomic(&self, record: &StateRecord) -> io::Result<()> {
         validate_name(&record.name).map_err(io::Error::other)?;
         let name = super::file_name(record.kind, &record.name);
-        let target = small_file::c_path(Path::new(&name))?;
-        let tmp = small_file::c_path(Path::new(&format!(
-            ".{name}.{}.tmp",
-            crate::token::random_hex()
-        )))?;
-        let dirfd = self.dir.as_raw_fd();
-        let file = self.file(record.kind, &record.name);
-        let step = |what: &str, e: io::Error| {
-            io::Error::new(e.kind(), format!("{}: {what}: {e}", file.display()))
-        };
-        let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW;
-        let mut f = small_file::openat(dirfd, &tmp, flags, 0o644)
-            .map_err(|e| step("cannot create a temporary file", e))?;
-        let result = (|| {
-            f.write_all(record.to_text().as_bytes())
-                .and_then(|()| f.sync_all())
-                .map_err(|e| step("cannot write the temporary file", e))?;
-            // SAFETY: renameat within the directory this value owns.
-            if unsafe { libc::renameat(dirfd, tmp.as_ptr(), dirfd, target.as_ptr()) } != 0 {
-                return Err(step(
-                    "cannot rename the temporary file over it",
-                    io::Error::last_os_error(),
-                ));
-            }
-            self.dir
-                .sync_all()
-                .map_err(|e| step("cannot sync the directory", e))
-        })();
-        if result.is_err() {
-            // SAFETY: unlinkat of the name this function created.
-            unsafe { libc::unlinkat(dirfd, tmp.as_ptr(), 0) };
-        }
-        result
+        let shown = self.file(record.kind, &record.name);
+        small_file::replace_in(&self.dir, &name, record.to_text().as_bytes(), &shown)
     }
 
     /// Every state file, sorted by kind and name; unusable ones as errors, after the
