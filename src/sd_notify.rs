@@ -14,6 +14,9 @@ pub fn notify(message: &str) -> io::Result<bool> {
         return Ok(false);
     };
     let socket = UnixDatagram::unbound()?;
+    // A service manager that does not read (its queue is full) must never stop the
+    // caller: the message is dropped with EAGAIN instead.
+    socket.set_nonblocking(true)?;
     let bytes = path.as_encoded_bytes();
     if let Some(name) = bytes.strip_prefix(b"@") {
         use std::os::linux::net::SocketAddrExt as _;

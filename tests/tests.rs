@@ -5,6 +5,8 @@
 //! - `check_tcp`: check-tcp's own behaviour.
 //! - `check_rtsp`: check-rtsp against GStreamer's RTSP server and a fault-injecting peer.
 //! - `check_sip`: check-sip against a real Kamailio and a fault-injecting SIP peer.
+//! - `checkd`: keepalived-checkd against fault peers: track files follow, reload, signals,
+//!   status, metrics, systemd's notify protocol.
 //! - `ka_notify`: ka-notify's modes, ordering, atomicity, actions; --only-if-master.
 //! - `keepalived_e2e`: real keepalived in network namespaces, failover and nopreempt.
 //! - `contrib`: the example keepalived configurations pass `keepalived -t`.
@@ -18,6 +20,7 @@ mod support;
 mod check_rtsp;
 mod check_sip;
 mod check_tcp;
+mod checkd;
 mod contract;
 mod contrib;
 mod docs;

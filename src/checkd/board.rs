@@ -118,7 +118,12 @@ impl Entry {
 }
 
 /// A metric family: name, type, help, and each check's sample (none to leave it out).
-type Family<'a> = (&'a str, &'a str, &'a str, &'a dyn Fn(&Entry) -> Option<String>);
+type Family<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a dyn Fn(&Entry) -> Option<String>,
+);
 
 /// Every check, by name.
 #[derive(Debug, Default)]

@@ -134,6 +134,21 @@ pub fn load(path: &Path, parse_check: ParseCheck<'_>) -> Result<Config, Vec<Conf
     parse(&text, path, parse_check)
 }
 
+/// The status socket `path` names, read leniently (the rest of the file may have errors
+/// the running daemon refused): the default when it names none or cannot be read.
+pub fn status_socket_of(path: &Path) -> PathBuf {
+    #[derive(Deserialize)]
+    struct SocketOnly {
+        status_socket: Option<String>,
+    }
+    small_file::read(path, Links::Follow, MAX_CONFIG)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| toml::from_str::<SocketOnly>(&text).ok())
+        .and_then(|c| c.status_socket)
+        .map_or_else(|| PathBuf::from(DEFAULT_STATUS_SOCKET), PathBuf::from)
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {

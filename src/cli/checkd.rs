@@ -18,7 +18,7 @@ use super::shell::{
     self, clap_message, install_panic_hook, print_line, runtime, usage_error, Check,
 };
 use super::LogArgs;
-use crate::checkd::config::{self, Config, ConfigError, DEFAULT_CONFIG, DEFAULT_STATUS_SOCKET};
+use crate::checkd::config::{self, Config, ConfigError, DEFAULT_CONFIG};
 use crate::checkd::daemon::{self, FailSafe};
 use crate::checkd::probe::{CheckLine, ProbeOptions};
 use crate::{logging, signals};
@@ -249,12 +249,7 @@ fn run(path: &Path, log: &LogArgs, fail_safe: FailSafe) -> ExitCode {
 const MAX_STATUS: u64 = 4 << 20;
 
 fn status(socket: Option<PathBuf>, config: &Path, format: StatusFormat) -> ExitCode {
-    let socket = socket.unwrap_or_else(|| {
-        load(config).map_or_else(
-            |_| PathBuf::from(DEFAULT_STATUS_SOCKET),
-            |c| c.status_socket,
-        )
-    });
+    let socket = socket.unwrap_or_else(|| config::status_socket_of(config));
     let request = match format {
         StatusFormat::Text => "text\n",
         StatusFormat::Json => "json\n",

@@ -16,6 +16,7 @@ pub fn bin(name: &str) -> &'static str {
         "check-sip" => env!("CARGO_BIN_EXE_check-sip"),
         "check-rtsp" => env!("CARGO_BIN_EXE_check-rtsp"),
         "ka-notify" => env!("CARGO_BIN_EXE_ka-notify"),
+        "keepalived-checkd" => env!("CARGO_BIN_EXE_keepalived-checkd"),
         other => panic!("no binary {other}"),
     }
 }
