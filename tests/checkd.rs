@@ -202,18 +202,15 @@ fn track_file_follows_a_peer_whose_health_flips() {
     let peer = fault_peer("sip", "udp", "ok");
     let port = peer.port;
     let silent = fault_peer("sip", "udp", "silence");
+    let silent_port = silent.port;
+    // "pending" is silent for 2 s: no verdict can come before then.
     let config = format!(
-        "metrics_file = \"@DIR@/metrics.prom\"\nstatus_socket = \"@DIR@/checkd.sock\"\n\n{}{}{}",
+        "metrics_file = \"@DIR@/metrics.prom\"\nstatus_socket = \"@DIR@/checkd.sock\"\n\n{}\
+         [[check]]\nname = \"pending\"\ncheck = \"check-sip sip:127.0.0.1:{silent_port} --timeout 2s\"\n\
+         interval = \"100ms\"\nfile = \"@DIR@/pending.track\"\n\n\
+         [[check]]\nname = \"optimist\"\ncheck = \"check-sip sip:127.0.0.1:{silent_port} --timeout 500ms\"\n\
+         interval = \"100ms\"\nfile = \"@DIR@/optimist.track\"\ninitial = \"healthy\"\nhealthy_value = 5\nfailed_value = -7\n",
         sip_check("sip", port, ""),
-        // Silent for 2 s: no verdict can come before then.
-        format!(
-            "[[check]]\nname = \"pending\"\ncheck = \"check-sip sip:127.0.0.1:{} --timeout 2s\"\ninterval = \"100ms\"\nfile = \"@DIR@/pending.track\"\n\n",
-            silent.port
-        ),
-        format!(
-            "[[check]]\nname = \"optimist\"\ncheck = \"check-sip sip:127.0.0.1:{} --timeout 500ms\"\ninterval = \"100ms\"\nfile = \"@DIR@/optimist.track\"\ninitial = \"healthy\"\nhealthy_value = 5\nfailed_value = -7\n",
-            silent.port
-        ),
     );
     let mut d = Checkd::start("flips", &config, &[]);
     // Before any verdict: the initial values, "pending" in status.
