@@ -4,6 +4,13 @@
 //! Kamailio in each node; ka-notify as notify (or notify_fifo_script) writing state and
 //! "starting" a service through a hook. Kill Kamailio on the master: the VIP must move
 //! within interval x fall + 2 s. Needs root (CI runs as root), ip, keepalived, kamailio.
+//!
+//! The keepalived-checkd variant: each node's daemon probes its Kamailio every 100 ms
+//! (fall 2) into a `track_file` with `weight 0`, and keepalived tracks the daemon itself
+//! with `vrrp_track_process`. keepalived then runs in the root namespace and enters the
+//! node's with `net_namespace`: the kernel's process-event connector exists only in the
+//! root network namespace, so under `ip netns exec` vrrp_track_process never sees a
+//! process (keepalived issues #1469, #2434).
 
 use std::fs;
 use std::os::unix::process::CommandExt;
@@ -26,6 +33,20 @@ enum NotifyMode {
     Fifo,
 }
 
+/// How keepalived learns that Kamailio is down.
+#[derive(Clone, Copy, PartialEq)]
+enum Tracking {
+    /// check-sip as a vrrp_script; keepalived inside the node's namespace.
+    Script,
+    /// keepalived-checkd's track file, and vrrp_track_process on the daemon; keepalived
+    /// in the root namespace with net_namespace.
+    Checkd,
+}
+
+const CHECKD_INTERVAL_MS: u64 = 100;
+const CHECKD_FALL: u64 = 2;
+const CHECKD_TIMEOUT_MS: u64 = 300;
+
 struct Node {
     name: &'static str,
     addr: &'static str,
@@ -34,6 +55,7 @@ struct Node {
     netns: String,
     kamailio: Option<Child>,
     keepalived: Option<Child>,
+    checkd: Option<Child>,
 }
 
 /// The namespaces and processes of one test, all removed on drop (also on failure).
@@ -55,12 +77,25 @@ fn sh(args: &[&str]) {
     );
 }
 
-/// Starts `argv` inside `netns`, in its own process group, output to `log`.
+/// `argv` as a command inside `netns` (`ip netns exec` execs it: same PID), or in the
+/// root namespace when `netns` is empty.
+fn in_netns(netns: &str, argv: &[&str]) -> Command {
+    let mut cmd = if netns.is_empty() {
+        Command::new(argv[0])
+    } else {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", netns, argv[0]]);
+        c
+    };
+    cmd.args(&argv[1..]);
+    cmd
+}
+
+/// Starts `argv` inside `netns` (see [`in_netns`]), in its own process group, output to
+/// `log`.
 fn spawn_in(netns: &str, argv: &[&str], log: &Path) -> Child {
     let log = fs::File::create(log).expect("log file");
-    Command::new("ip")
-        .args(["netns", "exec", netns])
-        .args(argv)
+    in_netns(netns, argv)
         .stdin(Stdio::null())
         .stdout(log.try_clone().expect("log"))
         .stderr(log)
@@ -124,6 +159,7 @@ impl Lab {
             netns: format!("{id}-{name}"),
             kamailio: None,
             keepalived: None,
+            checkd: None,
         };
         let lab = Lab {
             bridge_ns: format!("{id}-br"),
@@ -229,7 +265,7 @@ impl Lab {
         });
     }
 
-    fn keepalived_conf(&self, i: usize, mode: NotifyMode) -> String {
+    fn keepalived_conf(&self, i: usize, mode: NotifyMode, tracking: Tracking) -> String {
         let n = &self.nodes[i];
         let peer = &self.nodes[1 - i];
         let d = n.dir.display();
@@ -247,20 +283,53 @@ impl Lab {
                 String::new(),
             ),
         };
-        format!(
-            r#"global_defs {{
-    router_id node_{name}
-    script_user root
-    enable_script_security
-{global_notify}}}
-
-vrrp_script chk_sip {{
+        let (namespace, trackers, tracked) = match tracking {
+            Tracking::Script => (
+                String::new(),
+                format!(
+                    r#"vrrp_script chk_sip {{
     script "{check_sip} sip:{addr}:5060 --only-if-master VI_1 --state-dir {d}/state --timeout 800ms"
     interval {INTERVAL_S}
     timeout 2
     fall {FALL}
     rise 2
 }}
+"#,
+                    check_sip = bin("check-sip"),
+                    addr = n.addr,
+                ),
+                "    track_script {\n        chk_sip\n    }\n".to_string(),
+            ),
+            Tracking::Checkd => (
+                format!("net_namespace {}\n\n", n.netns),
+                format!(
+                    r#"track_file kamailio {{
+    file {track}
+    weight 0
+}}
+
+vrrp_track_process checkd {{
+    process {checkd} -c {d}/checkd.toml
+    param_match initial
+    weight 0
+    quorum 1
+}}
+"#,
+                    track = self.track_file(i).display(),
+                    checkd = bin("keepalived-checkd"),
+                ),
+                "    track_file {\n        kamailio\n    }\n    track_process {\n        checkd\n    }\n"
+                    .to_string(),
+            ),
+        };
+        format!(
+            r#"{namespace}global_defs {{
+    router_id node_{name}
+    script_user root
+    enable_script_security
+{global_notify}}}
+
+{trackers}
 
 vrrp_instance VI_1 {{
     state BACKUP
@@ -276,27 +345,28 @@ vrrp_instance VI_1 {{
     virtual_ipaddress {{
         {VIP}/24 dev {name}0
     }}
-    track_script {{
-        chk_sip
-    }}
-{instance_notify}}}
+{tracked}{instance_notify}}}
 "#,
             name = n.name,
             addr = n.addr,
             priority = n.priority,
             peer_addr = peer.addr,
-            check_sip = bin("check-sip"),
         )
     }
 
-    fn start_keepalived(&mut self, i: usize, mode: NotifyMode) {
-        let conf = self.keepalived_conf(i, mode);
+    fn start_keepalived(&mut self, i: usize, mode: NotifyMode, tracking: Tracking) {
+        let conf = self.keepalived_conf(i, mode, tracking);
         let n = &mut self.nodes[i];
         let path = n.dir.join("keepalived.conf");
         fs::write(&path, conf).expect("keepalived.conf");
         let p = path.to_string_lossy().into_owned();
-        let test = Command::new("ip")
-            .args(["netns", "exec", &n.netns, "keepalived", "-t", "-f", &p])
+        // With net_namespace, keepalived starts in the root namespace and enters the
+        // node's itself; nothing it sends leaves that namespace.
+        let netns = match tracking {
+            Tracking::Script => n.netns.as_str(),
+            Tracking::Checkd => "",
+        };
+        let test = in_netns(netns, &["keepalived", "-t", "-f", &p])
             .output()
             .expect("keepalived -t");
         assert!(
@@ -318,7 +388,47 @@ vrrp_instance VI_1 {{
             "-r",
             &pid("vrrp.pid"),
         ];
-        n.keepalived = Some(spawn_in(&n.netns, &argv, &n.dir.join("keepalived.log")));
+        n.keepalived = Some(spawn_in(netns, &argv, &n.dir.join("keepalived.log")));
+    }
+
+    fn track_file(&self, i: usize) -> PathBuf {
+        self.nodes[i].dir.join("track").join("kamailio")
+    }
+
+    fn track_value(&self, i: usize) -> String {
+        fs::read_to_string(self.track_file(i)).unwrap_or_default()
+    }
+
+    /// keepalived-checkd in node `i`'s namespace, probing its Kamailio; returns once the
+    /// daemon has written its track file.
+    fn start_checkd(&mut self, i: usize) {
+        let track = self.track_file(i);
+        let n = &mut self.nodes[i];
+        let conf = n.dir.join("checkd.toml");
+        fs::write(
+            &conf,
+            format!(
+                r#"status_socket = "{d}/checkd.sock"
+
+[[check]]
+name = "kamailio"
+check = "{check_sip} sip:{addr}:5060 --timeout {CHECKD_TIMEOUT_MS}ms"
+interval = "{CHECKD_INTERVAL_MS}ms"
+rise = 2
+fall = {CHECKD_FALL}
+file = "{track}"
+"#,
+                d = n.dir.display(),
+                check_sip = bin("check-sip"),
+                addr = n.addr,
+                track = track.display(),
+            ),
+        )
+        .expect("checkd.toml");
+        let conf = conf.to_string_lossy().into_owned();
+        let argv = [bin("keepalived-checkd"), "-c", &conf, "--log", "stderr"];
+        n.checkd = Some(spawn_in(&n.netns, &argv, &n.dir.join("checkd.log")));
+        wait_for("the track file", Duration::from_secs(5), || track.exists());
     }
 
     fn has_vip(&self, i: usize) -> bool {
@@ -353,7 +463,7 @@ vrrp_instance VI_1 {{
     fn logs(&self) -> String {
         let mut out = String::new();
         for n in &self.nodes {
-            for f in ["keepalived.log", "history"] {
+            for f in ["keepalived.log", "history", "checkd.log"] {
                 let text = fs::read_to_string(n.dir.join(f)).unwrap_or_default();
                 let tail: Vec<&str> = text.lines().rev().take(15).collect();
                 out.push_str(&format!(
@@ -371,6 +481,7 @@ impl Drop for Lab {
     fn drop(&mut self) {
         for n in &mut self.nodes {
             stop(&mut n.keepalived);
+            stop(&mut n.checkd);
             stop(&mut n.kamailio);
         }
         for n in &self.nodes {
@@ -387,8 +498,8 @@ fn failover(mode: NotifyMode, tag: &str) {
     let mut lab = Lab::new(tag);
     lab.start_kamailio(0);
     lab.start_kamailio(1);
-    lab.start_keepalived(0, mode);
-    lab.start_keepalived(1, mode);
+    lab.start_keepalived(0, mode, Tracking::Script);
+    lab.start_keepalived(1, mode, Tracking::Script);
 
     // a (priority 150) becomes MASTER; b stays BACKUP; ka-notify says so on both.
     wait_for(
@@ -462,4 +573,90 @@ fn failover_with_ka_notify_as_notify() {
 #[test]
 fn failover_with_ka_notify_as_notify_fifo_script() {
     failover(NotifyMode::Fifo, "f");
+}
+
+/// Kamailio killed on the master: keepalived-checkd's track file takes the VIP away in
+/// well under a second. keepalived-checkd killed with SIGKILL on the master: its track file
+/// still says healthy, and vrrp_track_process moves the VIP.
+#[test]
+fn failover_with_keepalived_checkd_track_file_and_track_process() {
+    let mut lab = Lab::new("c");
+    for i in 0..2 {
+        lab.start_kamailio(i);
+        lab.start_checkd(i);
+    }
+    wait_for("both track files healthy", Duration::from_secs(5), || {
+        lab.track_value(0) == "0\n" && lab.track_value(1) == "0\n"
+    });
+    lab.start_keepalived(0, NotifyMode::Fifo, Tracking::Checkd);
+    lab.start_keepalived(1, NotifyMode::Fifo, Tracking::Checkd);
+    wait_for(
+        "a to hold the VIP as MASTER",
+        Duration::from_secs(20),
+        || {
+            lab.has_vip(0)
+                && lab.state(0) == Some(VrrpState::Master)
+                && lab.state(1) == Some(VrrpState::Backup)
+        },
+    );
+
+    // Kamailio dies on a: two failed probes 100 ms apart, the file says 1, a goes FAULT.
+    stop(&mut lab.nodes[0].kamailio);
+    let bound = Duration::from_millis(CHECKD_INTERVAL_MS * CHECKD_FALL + CHECKD_TIMEOUT_MS)
+        + Duration::from_secs(2);
+    let took = wait_for(
+        "the VIP to move to b",
+        bound + Duration::from_secs(10),
+        || lab.has_vip(1),
+    );
+    println!(
+        "failover (keepalived-checkd, Kamailio killed) took {} ms",
+        took.as_millis()
+    );
+    assert!(
+        took <= bound,
+        "took {took:?}, more than {bound:?}\n{}",
+        lab.logs()
+    );
+    assert_eq!(lab.track_value(0), "1\n", "{}", lab.logs());
+    wait_for(
+        "a FAULT: the transition reached keepalived",
+        Duration::from_secs(5),
+        || lab.state(0) == Some(VrrpState::Fault),
+    );
+
+    // Kamailio back on a: the file says 0 and keepalived takes a out of FAULT.
+    lab.start_kamailio(0);
+    wait_for("a BACKUP again", Duration::from_secs(10), || {
+        lab.track_value(0) == "0\n" && lab.state(0) == Some(VrrpState::Backup)
+    });
+    assert!(
+        lab.has_vip(1) && !lab.has_vip(0),
+        "nopreempt\n{}",
+        lab.logs()
+    );
+
+    // The daemon on the master dies without a word: its file still says healthy, and only
+    // vrrp_track_process can notice.
+    let pid = lab.nodes[1].checkd.as_ref().expect("checkd on b").id() as i32;
+    // SAFETY: the daemon this test started (ip netns exec execs it: same PID).
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    let killed = Instant::now();
+    let took = wait_for("the VIP to move back to a", Duration::from_secs(10), || {
+        lab.has_vip(0)
+    });
+    println!(
+        "failover (keepalived-checkd killed with SIGKILL) took {} ms",
+        took.as_millis()
+    );
+    assert!(killed.elapsed() < Duration::from_secs(10));
+    assert_eq!(
+        lab.track_value(1),
+        "0\n",
+        "the dead daemon's file still says healthy"
+    );
+    wait_for("b FAULT", Duration::from_secs(5), || {
+        lab.state(1) == Some(VrrpState::Fault)
+    });
+    stop(&mut lab.nodes[1].checkd);
 }
