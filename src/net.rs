@@ -94,7 +94,7 @@ impl Progress {
     pub fn with_peer(&self, outcome: Outcome) -> Outcome {
         match self.with(|p| p.peer) {
             Some(peer) if !outcome.details.iter().any(|(k, _)| *k == "peer") => {
-                outcome.with_detail("peer", peer.to_string())
+                outcome.with_detail("peer", socket_addr_text(peer))
             }
             _ => outcome,
         }
@@ -134,6 +134,8 @@ pub struct ProbeContext {
     pub source: Option<IpAddr>,
     /// Where the probe is.
     pub progress: Progress,
+    /// A UDP socket kept from the last probe of the same check, if the caller keeps one.
+    pub udp_reuse: Option<std::sync::Arc<UdpReuse>>,
 }
 
 impl ProbeContext {
@@ -143,7 +145,15 @@ impl ProbeContext {
             deadline,
             source,
             progress: Progress::default(),
+            udp_reuse: None,
         }
+    }
+
+    /// This context, keeping its UDP socket in `reuse` for the next probe of the same
+    /// check (see [`UdpReuse`]).
+    pub fn reusing_udp(mut self, reuse: std::sync::Arc<UdpReuse>) -> Self {
+        self.udp_reuse = Some(reuse);
+        self
     }
 
     /// Runs `probe` (a probe given this context) to its verdict or to the deadline,
@@ -478,23 +488,202 @@ pub async fn next_message<R: AsyncRead + Unpin>(
 pub async fn connect_udp(addr: SocketAddr, ctx: &ProbeContext) -> Result<UdpSocket, Outcome> {
     ctx.progress
         .enter(Stage::Connect, format!("opening a UDP socket to {addr}"));
-    let local = match (ctx.source, addr) {
-        (Some(ip), _) => SocketAddr::new(ip, 0),
-        (None, SocketAddr::V4(_)) => SocketAddr::from(([0, 0, 0, 0], 0)),
-        (None, SocketAddr::V6(_)) => SocketAddr::from(([0u16; 8], 0)),
+    let socket = match ctx.source {
+        Some(ip) => UdpSocket::bind(SocketAddr::new(ip, 0)).await.map_err(|e| {
+            Outcome::unhealthy(
+                Stage::Connect,
+                format!("cannot bind {ip}: {}", describe_io(&e)),
+            )
+        })?,
+        // connect(2) picks the local address and port itself: no bind(2) to pay for.
+        None => unbound_udp(addr)
+            .and_then(UdpSocket::from_std)
+            .map_err(|e| {
+                Outcome::unhealthy(
+                    Stage::Connect,
+                    format!("cannot open a UDP socket: {}", describe_io(&e)),
+                )
+            })?,
     };
-    let socket = UdpSocket::bind(local).await.map_err(|e| {
-        Outcome::unhealthy(
-            Stage::Connect,
-            format!("cannot bind {}: {}", local.ip(), describe_io(&e)),
-        )
-    })?;
     socket
         .connect(addr)
         .await
         .map_err(|e| Outcome::unhealthy(Stage::Connect, describe_io(&e)))?;
     ctx.progress.connected_to(addr);
     Ok(socket)
+}
+
+/// A connected UDP socket kept between the probes of one check, for a caller that probes
+/// the same target many times a second (keepalived-checkd): opening, connecting,
+/// registering and closing a socket is five or six system calls a probe, more than the
+/// probe itself. Only a socket whose probe ended with an answer is kept; before it is used
+/// again, whatever arrived in between (a late answer, an ICMP error) is read and dropped,
+/// and answers to an earlier request never match the new one's branch anyway.
+#[derive(Debug, Default)]
+pub struct UdpReuse(std::sync::Mutex<Option<KeptUdp>>);
+
+#[derive(Debug)]
+struct KeptUdp {
+    peer: SocketAddr,
+    source: Option<IpAddr>,
+    local: SocketAddr,
+    socket: UdpSocket,
+}
+
+impl UdpReuse {
+    fn take(&self, peer: SocketAddr, source: Option<IpAddr>) -> Option<(UdpSocket, SocketAddr)> {
+        let kept = self.0.lock().ok()?.take()?;
+        if kept.peer != peer || kept.source != source {
+            return None;
+        }
+        drain(&kept.socket).ok()?;
+        Some((kept.socket, kept.local))
+    }
+
+    fn keep(&self, peer: SocketAddr, source: Option<IpAddr>, socket: UdpSocket, local: SocketAddr) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(KeptUdp {
+                peer,
+                source,
+                local,
+                socket,
+            });
+        }
+    }
+}
+
+/// Reads and drops every datagram and pending error queued on `socket`.
+fn drain(socket: &UdpSocket) -> io::Result<()> {
+    use std::os::fd::AsRawFd as _;
+    let mut scrap = [0u8; 64];
+    for _ in 0..256 {
+        // SAFETY: recv(2) into a buffer of its size; a longer datagram is cut and dropped.
+        let n = unsafe {
+            libc::recv(
+                socket.as_raw_fd(),
+                scrap.as_mut_ptr().cast(),
+                scrap.len(),
+                libc::MSG_DONTWAIT,
+            )
+        };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            match e.kind() {
+                io::ErrorKind::WouldBlock => return Ok(()),
+                // An error left by an earlier datagram (ICMP): read, so it is gone.
+                io::ErrorKind::ConnectionRefused => continue,
+                _ => return Err(e),
+            }
+        }
+    }
+    Err(io::Error::other("more queued than an answer can explain"))
+}
+
+/// A UDP socket connected to `addr` and its local address: the one the context keeps
+/// from the last probe (see [`UdpReuse`]), or a new one.
+pub async fn open_udp(
+    addr: SocketAddr,
+    ctx: &ProbeContext,
+) -> Result<(UdpSocket, SocketAddr), Outcome> {
+    if let Some(kept) = ctx
+        .udp_reuse
+        .as_ref()
+        .and_then(|r| r.take(addr, ctx.source))
+    {
+        ctx.progress.connected_to(addr);
+        return Ok(kept);
+    }
+    let socket = connect_udp(addr, ctx).await?;
+    let local = socket
+        .local_addr()
+        .map_err(|e| Outcome::unhealthy(Stage::Connect, describe_io(&e)))?;
+    Ok((socket, local))
+}
+
+/// Hands a socket from [`open_udp`] back after a probe that got its answer, for the next
+/// probe of the same check (dropped, so closed, when the context keeps none).
+pub fn keep_udp(ctx: &ProbeContext, addr: SocketAddr, socket: UdpSocket, local: SocketAddr) {
+    if let Some(reuse) = &ctx.udp_reuse {
+        reuse.keep(addr, ctx.source, socket, local);
+    }
+}
+
+/// Appends `ip` as text. IPv4 by hand: `Display` goes through the formatting machinery,
+/// about a thousand instructions an address, and a SIP probe writes three.
+pub fn push_ip(out: &mut String, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => {
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_decimal(out, u16::from(octet));
+            }
+        }
+        IpAddr::V6(v6) => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{v6}");
+        }
+    }
+}
+
+/// Appends `addr` as `Display` writes it: `1.2.3.4:5060`, `[::1]:5060`.
+pub fn push_socket_addr(out: &mut String, addr: SocketAddr) {
+    if addr.is_ipv6() {
+        out.push('[');
+        push_ip(out, addr.ip());
+        out.push(']');
+    } else {
+        push_ip(out, addr.ip());
+    }
+    out.push(':');
+    push_decimal(out, addr.port());
+}
+
+/// `addr` as text (see [`push_socket_addr`]).
+pub fn socket_addr_text(addr: SocketAddr) -> String {
+    let mut out = String::with_capacity(24);
+    push_socket_addr(&mut out, addr);
+    out
+}
+
+fn push_decimal(out: &mut String, mut n: u16) {
+    let mut digits = [0u8; 5];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        // n % 10 < 10: the cast cannot truncate.
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
+}
+
+/// A non-blocking, close-on-exec UDP socket of `peer`'s family, not bound yet.
+fn unbound_udp(peer: SocketAddr) -> io::Result<std::net::UdpSocket> {
+    use std::os::fd::FromRawFd as _;
+    let family = match peer {
+        SocketAddr::V4(_) => libc::AF_INET,
+        SocketAddr::V6(_) => libc::AF_INET6,
+    };
+    // SAFETY: socket(2) with constant arguments; the descriptor is owned from here on.
+    let fd = unsafe {
+        libc::socket(
+            family,
+            libc::SOCK_DGRAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd is a fresh socket nobody else owns.
+    Ok(unsafe { std::net::UdpSocket::from_raw_fd(fd) })
 }
 
 /// Words for an error on a connected UDP socket: a refused "connection" is the ICMP port
@@ -526,16 +715,43 @@ pub fn refused_locally(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::EPERM | libc::ENOBUFS))
 }
 
-/// Receives one datagram on a connected UDP socket into `buf`, returning its length.
+/// Room for the largest UDP payload (65 507 bytes over IPv4, 65 527 over IPv6), so no
+/// datagram is ever cut short.
+pub const MAX_DATAGRAM: usize = 65_536;
+
+thread_local! {
+    /// Where datagrams land before they are copied out at their size: one buffer of the
+    /// largest size per thread, so a daemon running a hundred probes at once does not keep
+    /// a hundred of them.
+    static DATAGRAM: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Receives one datagram on a connected UDP socket into `buf` (replacing its contents),
+/// returning its length.
 pub async fn recv_datagram(
     socket: &UdpSocket,
-    buf: &mut [u8],
+    buf: &mut Vec<u8>,
     ctx: &ProbeContext,
 ) -> Result<usize, Outcome> {
-    let n = socket
-        .recv(buf)
-        .await
-        .map_err(|e| Outcome::unhealthy(Stage::Receive, describe_datagram_io(&e)))?;
+    let failed = |e: io::Error| Outcome::unhealthy(Stage::Receive, describe_datagram_io(&e));
+    let n = loop {
+        socket.readable().await.map_err(failed)?;
+        let received: io::Result<usize> = DATAGRAM.with(|cell| {
+            let mut landing = cell.try_borrow_mut().map_err(io::Error::other)?;
+            if landing.len() < MAX_DATAGRAM {
+                landing.resize(MAX_DATAGRAM, 0);
+            }
+            let n = socket.try_recv(&mut landing)?;
+            buf.clear();
+            buf.extend_from_slice(&landing[..n]);
+            Ok(n)
+        });
+        match received {
+            Ok(n) => break n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(failed(e)),
+        }
+    };
     trace!(
         "received {n} bytes: \"{}\"",
         printable(&buf[..n], TRACED_BYTES)
@@ -547,6 +763,20 @@ pub async fn recv_datagram(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_read_as_display_writes_them() {
+        for addr in [
+            "0.0.0.0:0",
+            "255.255.255.255:65535",
+            "10.2.30.104:5060",
+            "[::1]:5060",
+            "[2001:db8::5]:1",
+        ] {
+            let addr: SocketAddr = addr.parse().unwrap();
+            assert_eq!(socket_addr_text(addr), addr.to_string());
+        }
+    }
 
     #[test]
     fn io_errors_read_like_status_lines() {

@@ -135,6 +135,10 @@ pub fn mask_userinfo_unparsed(input: &str, scheme: &str) -> String {
 }
 
 fn mask(input: &str, scheme: &str, to_last_at: bool) -> String {
+    // Userinfo ends at an '@': without one there is nothing to mask.
+    if !input.contains('@') {
+        return input.to_string();
+    }
     let sip = scheme == "sip";
     // Only this input's own scheme is skipped: in a bare `admin://secret@cam` the
     // "scheme" is the user and the "//" the start of the password, and in a bare RTSP

@@ -1,22 +1,54 @@
 //! Random identifiers for protocol fields: SIP branches, tags and Call-IDs, Digest cnonces.
 
-/// 128 random bits as 32 hex digits, from getrandom(2); from the time and PID if that
-/// fails, which is unique enough for these fields (they are identifiers, not secrets).
-pub fn random_hex() -> String {
-    let mut bytes = [0u8; 16];
-    // SAFETY: getrandom(2) writes at most `bytes.len()` bytes into the buffer.
-    let n = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
-    if usize::try_from(n).ok() != Some(bytes.len()) {
+use std::cell::RefCell;
+
+/// Random bytes fetched from getrandom(2) at a time: one system call serves 16 tokens, so
+/// a daemon probing a thousand times a second does not pay two calls per SIP request.
+const POOL: usize = 256;
+
+thread_local! {
+    /// Kernel randomness not handed out yet, and how much of it is used.
+    static RANDOM: RefCell<([u8; POOL], usize)> = const { RefCell::new(([0; POOL], POOL)) };
+}
+
+/// 16 random bytes from the kernel's generator (fetched [`POOL`] bytes at a time); from
+/// the time and PID if getrandom fails, which is unique enough for these fields (they are
+/// identifiers, not secrets).
+fn random_bytes() -> [u8; 16] {
+    let mut out = [0u8; 16];
+    let taken = RANDOM.with(|cell| {
+        let Ok(mut pool) = cell.try_borrow_mut() else {
+            return false;
+        };
+        let (bytes, used) = &mut *pool;
+        if *used + out.len() > POOL {
+            // SAFETY: getrandom(2) writes at most `POOL` bytes into the buffer.
+            let n = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), POOL, 0) };
+            if usize::try_from(n).ok() != Some(POOL) {
+                return false;
+            }
+            *used = 0;
+        }
+        out.copy_from_slice(&bytes[*used..*used + 16]);
+        *used += 16;
+        true
+    });
+    if !taken {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or_default();
-        bytes = (nanos ^ (u128::from(std::process::id()) << 96)).to_le_bytes();
+        out = (nanos ^ (u128::from(std::process::id()) << 96)).to_le_bytes();
     }
+    out
+}
+
+/// 128 random bits as 32 hex digits.
+pub fn random_hex() -> String {
     // By table, not `write!("{b:02x}")`: formatting machinery costs ~250 instructions a byte.
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(32);
-    for b in bytes {
+    for b in random_bytes() {
         s.push(char::from(HEX[usize::from(b >> 4)]));
         s.push(char::from(HEX[usize::from(b & 15)]));
     }
@@ -31,5 +63,13 @@ mod tests {
         assert_eq!(a.len(), 32);
         assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn the_pool_refills_without_repeating() {
+        let tokens: std::collections::HashSet<String> = (0..3 * super::POOL / 16)
+            .map(|_| super::random_hex())
+            .collect();
+        assert_eq!(tokens.len(), 3 * super::POOL / 16);
     }
 }

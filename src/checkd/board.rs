@@ -9,20 +9,32 @@ use std::time::{Duration, SystemTime};
 
 use super::config::CheckConfig;
 use super::hysteresis::{Change, Health, Tracker};
+use super::probe::CheckLine;
 use crate::report::{json_string, Report};
 use crate::{Outcome, Verdict};
 
-/// The last probe of a check.
+/// The last probe of a check. Its status line is formatted only when asked for (status,
+/// the journal on a verdict): a thousand probes a second should not each pay for it.
 #[derive(Debug, Clone)]
 pub struct LastProbe {
     /// When it ended.
     pub at: SystemTime,
     /// What it found.
-    pub verdict: Verdict,
-    /// Its status line, as the one-shot program prints it.
-    pub line: String,
-    /// Its round-trip time, when it measured one.
-    pub rtt: Option<Duration>,
+    pub outcome: Outcome,
+}
+
+impl LastProbe {
+    /// The status line the one-shot program prints for this outcome.
+    pub fn line(&self, check: &CheckLine) -> String {
+        let result = Ok(self.outcome.clone());
+        Report {
+            label: check.label,
+            program: check.program,
+            target: &check.target,
+            result: &result,
+        }
+        .text_line()
+    }
 }
 
 /// One check.
@@ -80,31 +92,31 @@ impl Entry {
 
     /// Records one probe. Skipped (`--only-if-master` on a node that is not MASTER) counts
     /// as healthy, as the one-shot program's exit 0 does.
-    pub fn record(&mut self, outcome: &Outcome, now: SystemTime, skipped_ticks: u64) -> Step {
+    pub fn record(&mut self, outcome: Outcome, now: SystemTime, skipped_ticks: u64) -> Step {
         let ok = matches!(outcome.verdict, Verdict::Healthy | Verdict::Skipped);
         let change = self.tracker.observe(ok);
         if change.is_some_and(|c| c.from != Some(c.to)) {
             self.since = now;
         }
         self.skipped_ticks += skipped_ticks;
-        let check = &self.config.check;
-        let result = Ok(outcome.clone());
-        self.last = Some(LastProbe {
-            at: now,
-            verdict: outcome.verdict,
-            line: Report {
-                label: check.label,
-                program: check.program,
-                target: &check.target,
-                result: &result,
-            }
-            .text_line(),
-            rtt: outcome.rtt,
-        });
+        self.last = Some(LastProbe { at: now, outcome });
         Step {
             change,
             write: self.pending_write(),
         }
+    }
+
+    /// The last probe's status line, or why there is none.
+    pub fn last_line(&self) -> String {
+        self.last.as_ref().map_or_else(
+            || "no probe yet".to_string(),
+            |l| l.line(&self.config.check),
+        )
+    }
+
+    /// The last probe's round-trip time, when it measured one.
+    pub fn last_rtt(&self) -> Option<Duration> {
+        self.last.as_ref().and_then(|l| l.outcome.rtt)
     }
 
     /// The verdict's name: `healthy`, `failed`, or `pending` before the first verdict.
@@ -155,7 +167,7 @@ impl Board {
                 (true, h) => h.as_str().to_string(),
                 (false, h) => format!("pending (shows {} until the first verdict)", h.as_str()),
             };
-            let rtt = match e.last.as_ref().and_then(|l| l.rtt) {
+            let rtt = match e.last_rtt() {
                 Some(rtt) => format!("rtt {}", crate::deadline::format_ms(rtt)),
                 None => "rtt -".into(),
             };
@@ -175,11 +187,7 @@ impl Board {
                 e.tracker.fail_run(),
                 e.config.file.display(),
             );
-            let last = e
-                .last
-                .as_ref()
-                .map_or_else(|| "no probe yet".to_string(), |l| l.line.clone());
-            let _ = writeln!(out, "    last: {last}");
+            let _ = writeln!(out, "    last: {}", e.last_line());
         }
         out
     }
@@ -210,7 +218,7 @@ impl Board {
                 e.tracker.ok_run(),
                 e.tracker.fail_run(),
                 e.skipped_ticks,
-                secs(e.last.as_ref().and_then(|l| l.rtt)),
+                secs(e.last_rtt()),
             );
             match &e.last {
                 None => out.push_str("null}"),
@@ -219,8 +227,8 @@ impl Board {
                         out,
                         "{{\"at\":{},\"verdict\":\"{}\",\"line\":{}}}}}",
                         unix_seconds(l.at),
-                        l.verdict.as_str(),
-                        json_string(&l.line)
+                        l.outcome.verdict.as_str(),
+                        json_string(&e.last_line())
                     );
                 }
             }
@@ -249,12 +257,7 @@ impl Board {
                 "keepalived_checkd_rtt_seconds",
                 "gauge",
                 "Round-trip time measured by the last probe.",
-                &|e| {
-                    e.last
-                        .as_ref()
-                        .and_then(|l| l.rtt)
-                        .map(|d| d.as_secs_f64().to_string())
-                },
+                &|e| e.last_rtt().map(|d| d.as_secs_f64().to_string()),
             ),
             (
                 "keepalived_checkd_transitions_total",

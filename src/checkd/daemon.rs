@@ -259,16 +259,17 @@ async fn probe_loop(cfg: Arc<CheckConfig>, board: Arc<Mutex<Board>>) {
     let origin = Instant::now();
     let ticks = Ticks::new(origin, cfg.interval);
     let mut due = origin;
+    let reuse = Arc::new(crate::net::UdpReuse::default());
     loop {
         tokio::time::sleep_until(due.into()).await;
-        let outcome = cfg.check.run(Instant::now()).await;
+        let outcome = cfg.check.run(Instant::now(), &reuse).await;
         let next = ticks.after(due, Instant::now());
-        record(&board, &cfg, &outcome, next.skipped);
+        record(&board, &cfg, outcome, next.skipped);
         due = next.at;
     }
 }
 
-fn record(board: &Mutex<Board>, cfg: &Arc<CheckConfig>, outcome: &crate::Outcome, skipped: u64) {
+fn record(board: &Mutex<Board>, cfg: &Arc<CheckConfig>, outcome: crate::Outcome, skipped: u64) {
     let mut board = lock(board);
     board.metrics_dirty = true;
     let Some(entry) = board.checks.get_mut(&cfg.name) else {
@@ -288,7 +289,7 @@ fn record(board: &Mutex<Board>, cfg: &Arc<CheckConfig>, outcome: &crate::Outcome
             check = cfg.name.as_str(),
             "{}: {}",
             cfg.name,
-            entry.last.as_ref().map_or("", |l| l.line.as_str())
+            entry.last_line()
         ),
     }
 }
@@ -305,7 +306,8 @@ fn log_change(entry: &Entry, change: Change) {
         Some(from) => format!("{} -> {}", from.as_str(), change.to.as_str()),
         None => format!("first verdict {}", change.to.as_str()),
     };
-    let reason = entry.last.as_ref().map_or("", |l| l.line.as_str());
+    let last = entry.last_line();
+    let reason = last.as_str();
     let file = match &entry.write_error {
         None => format!("{} = {}", cfg.file.display(), entry.value()),
         Some(e) => format!("NOT WRITTEN: {e}"),

@@ -5,7 +5,9 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::net::ProbeContext;
+use std::sync::Arc;
+
+use crate::net::{ProbeContext, UdpReuse};
 use crate::state::{master_gate, Gate};
 use crate::{rtsp, sip, tcp, Deadline, Outcome, Stage};
 
@@ -43,10 +45,11 @@ pub struct CheckLine {
 }
 
 impl CheckLine {
-    /// Probes once, the deadline counting from `started`. Not MASTER under
+    /// Probes once, the deadline counting from `started`; a UDP socket is kept in `reuse`
+    /// for the next probe of the same check. Not MASTER under
     /// `--only-if-master` is [`crate::Verdict::Skipped`], which counts as healthy, as the
     /// one-shot program's exit 0 does; a state directory that cannot be trusted fails.
-    pub async fn run(&self, started: Instant) -> Outcome {
+    pub async fn run(&self, started: Instant, reuse: &Arc<UdpReuse>) -> Outcome {
         if let Some(name) = &self.only_if_master {
             match master_gate(&self.state_dir, name) {
                 Ok(Gate::Run) => {}
@@ -59,7 +62,8 @@ impl CheckLine {
                 }
             }
         }
-        let ctx = ProbeContext::new(Deadline::new(started, self.timeout), self.source);
+        let ctx = ProbeContext::new(Deadline::new(started, self.timeout), self.source)
+            .reusing_udp(reuse.clone());
         match &self.probe {
             ProbeOptions::Tcp(o) => ctx.within_deadline(tcp::probe(o, &ctx)).await,
             ProbeOptions::Sip(o) => ctx.within_deadline(sip::probe(o, &ctx)).await,

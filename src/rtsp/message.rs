@@ -14,7 +14,19 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const RTSP: Syntax = Syntax {
     what: "an RTSP message",
     plausible_start: |b| starts_like(b, b"RTSP/") || starts_like_request(b),
-    canonical_name: |name| name.to_ascii_lowercase(),
+    canonical_name: |name| {
+        crate::textproto::lower_case(
+            name,
+            &[
+                "cseq",
+                "content-length",
+                "content-type",
+                "content-base",
+                "session",
+                "public",
+            ],
+        )
+    },
     content_length_names: &["content-length"],
     max_header_bytes: MAX_HEADER_BYTES,
     max_body_bytes: MAX_BODY_BYTES,
@@ -69,7 +81,7 @@ pub fn frame(buf: &[u8]) -> Frame {
 /// Parses one whole message that [`frame`] delimited.
 pub fn parse_message(msg: &[u8]) -> Result<Message, String> {
     let (head, body) = textproto::split(msg, &RTSP)?;
-    let (version, code, reason) = match textproto::start_line(&head.start_line, "RTSP")? {
+    let (version, code, reason) = match textproto::start_line(head.start_line, "RTSP")? {
         StartLine::Request(method) => return Ok(Message::Request(method.to_string())),
         StartLine::Status {
             version,

@@ -11,6 +11,8 @@
 //! [`frame`] finds a whole message in a stream; [`parse_message`] reads one whole message
 //! (for UDP the datagram is the message).
 
+use std::borrow::Cow;
+
 use crate::textproto::{self, starts_like, starts_like_request, StartLine, Syntax};
 
 pub use crate::textproto::Frame;
@@ -57,18 +59,38 @@ pub enum Message {
 }
 
 /// Full header names for the compact forms of RFC 3261 section 7.3.3 that matter here.
-fn canonical_name(name: &str) -> String {
-    let lower = name.to_ascii_lowercase();
-    match lower.as_str() {
-        "v" => "via".into(),
-        "i" => "call-id".into(),
-        "l" => "content-length".into(),
-        "f" => "from".into(),
-        "t" => "to".into(),
-        "m" => "contact".into(),
-        "c" => "content-type".into(),
-        _ => lower,
+fn canonical_name(name: &str) -> Cow<'_, str> {
+    // Compact forms (RFC 3261 7.3.3), then the names answers to OPTIONS carry, borrowed.
+    const COMPACT: [(&str, &str); 7] = [
+        ("v", "via"),
+        ("i", "call-id"),
+        ("l", "content-length"),
+        ("f", "from"),
+        ("t", "to"),
+        ("m", "contact"),
+        ("c", "content-type"),
+    ];
+    if let Some((_, full)) = COMPACT.iter().find(|(c, _)| c.eq_ignore_ascii_case(name)) {
+        return Cow::Borrowed(full);
     }
+    textproto::lower_case(
+        name,
+        &[
+            "via",
+            "from",
+            "to",
+            "call-id",
+            "cseq",
+            "content-length",
+            "server",
+            "user-agent",
+            "allow",
+            "accept",
+            "supported",
+            "contact",
+            "content-type",
+        ],
+    )
 }
 
 /// Finds the first whole SIP message in a stream buffer.
@@ -80,7 +102,7 @@ pub fn frame(buf: &[u8]) -> Frame {
 /// are refused.
 pub fn parse_message(msg: &[u8]) -> Result<Message, String> {
     let (head, _body) = textproto::split(msg, &SIP)?;
-    let (code, reason) = match textproto::start_line(&head.start_line, "SIP")? {
+    let (code, reason) = match textproto::start_line(head.start_line, "SIP")? {
         StartLine::Request(method) => return Ok(Message::Request(method.to_string())),
         StartLine::Status { code, reason, .. } => (code, reason),
     };

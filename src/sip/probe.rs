@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tracing::debug;
 
-use super::message::{frame, MAX_BODY_BYTES, MAX_HEADER_BYTES, SIP};
+use super::message::{frame, SIP};
 use super::request::{options, RequestIds};
 use super::transaction::{status_text, Received, Schedule, Transaction, Transmit};
 use super::uri::Transport;
@@ -52,22 +52,22 @@ impl Driver<'_> {
         // A datagram cannot tell a dead address from a slow one before the deadline, so
         // UDP uses the first address; the status line names it.
         let peer = addrs[0];
-        let socket = net::connect_udp(peer, ctx).await?;
-        let local = socket
-            .local_addr()
-            .map_err(|e| Outcome::unhealthy(Stage::Connect, net::describe_io(&e)))?;
+        let (socket, local) = net::open_udp(peer, ctx).await?;
         let ids = RequestIds::fresh();
         let request = options(&self.request_uri, Transport::Udp, local, &ids);
         let shown = self.shown(Transport::Udp, local, &ids);
-        ctx.progress
-            .enter(Stage::Send, format!("sending OPTIONS to {peer}"));
+        ctx.progress.enter(Stage::Send, {
+            let mut text = String::from("sending OPTIONS to ");
+            net::push_socket_addr(&mut text, peer);
+            text
+        });
         let started = Instant::now();
         let schedule = match self.opts.t1 {
             Some(t1) => Schedule::rfc3261(t1),
             None => Schedule::within(ctx.deadline.remaining_at(started)),
         };
         let mut tx = Transaction::new(request, ids, false, schedule, started);
-        let mut buf = vec![0u8; MAX_HEADER_BYTES + MAX_BODY_BYTES];
+        let mut buf = Vec::new();
         // Transmissions refused by this host, and the last reason.
         let mut refused: Option<(u32, String)> = None;
         loop {
@@ -107,6 +107,7 @@ impl Driver<'_> {
                 received = net::recv_datagram(&socket, &mut buf, ctx) => {
                     let bytes = &buf[..received?];
                     if let Some(verdict) = self.consider(&mut tx, bytes, started, ctx)? {
+                        net::keep_udp(ctx, peer, socket, local);
                         return Ok(verdict);
                     }
                 }
