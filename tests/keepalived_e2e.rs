@@ -35,7 +35,7 @@ enum NotifyMode {
 
 /// How keepalived learns that Kamailio is down.
 #[derive(Clone, Copy, PartialEq)]
-enum Tracking {
+pub(crate) enum Tracking {
     /// check-sip as a vrrp_script; keepalived inside the node's namespace.
     Script,
     /// keepalived-checkd's track file, and vrrp_track_process on the daemon; keepalived
@@ -659,4 +659,48 @@ fn failover_with_keepalived_checkd_track_file_and_track_process() {
         lab.state(1) == Some(VrrpState::Fault)
     });
     stop(&mut lab.nodes[1].checkd);
+}
+
+/// For benches/failover.rs: `runs` failovers, each Kamailio killed with SIGKILL on the
+/// node that is MASTER, timed from the kill until the other node holds the VIP; Kamailio
+/// is then restarted and the next run kills the other node's.
+#[allow(dead_code)]
+pub(crate) fn failover_times(tracking: Tracking, runs: usize) -> Vec<Duration> {
+    let mut lab = Lab::new(match tracking {
+        Tracking::Script => "s",
+        Tracking::Checkd => "d",
+    });
+    for i in 0..2 {
+        lab.start_kamailio(i);
+        if tracking == Tracking::Checkd {
+            lab.start_checkd(i);
+        }
+    }
+    if tracking == Tracking::Checkd {
+        wait_for("both track files healthy", Duration::from_secs(5), || {
+            lab.track_value(0) == "0\n" && lab.track_value(1) == "0\n"
+        });
+    }
+    lab.start_keepalived(0, NotifyMode::Fifo, tracking);
+    lab.start_keepalived(1, NotifyMode::Fifo, tracking);
+    let mut master = 0;
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let other = 1 - master;
+        wait_for("one MASTER, one BACKUP", Duration::from_secs(30), || {
+            lab.has_vip(master)
+                && lab.state(master) == Some(VrrpState::Master)
+                && lab.state(other) == Some(VrrpState::Backup)
+        });
+        let mut kamailio = lab.nodes[master].kamailio.take().expect("kamailio");
+        let killed = Instant::now();
+        // SAFETY: the process group of the Kamailio this lab started.
+        unsafe { libc::kill(-(kamailio.id() as i32), libc::SIGKILL) };
+        wait_for("the VIP to move", Duration::from_secs(20), || lab.has_vip(other));
+        times.push(killed.elapsed());
+        let _ = kamailio.wait();
+        lab.start_kamailio(master);
+        master = other;
+    }
+    times
 }
