@@ -33,12 +33,21 @@ fn main() -> ExitCode {
     let ms = |d: Duration| format!("{:.0} ms", d.as_secs_f64() * 1000.0);
     let mut rows = Vec::new();
     for (name, tracking) in [
-        ("keepalived-checkd track_file (interval 100ms, fall 2)", Tracking::Checkd),
-        ("check-sip vrrp_script (interval 1, fall 2)", Tracking::Script),
+        (
+            "keepalived-checkd track_file (interval 100ms, fall 2)",
+            Tracking::Checkd,
+        ),
+        (
+            "check-sip vrrp_script (interval 1, fall 2)",
+            Tracking::Script,
+        ),
     ] {
         let mut times = failover_times(tracking, runs);
         let med = median(&mut times);
-        eprintln!("{name}: {:?}", times.iter().map(|t| ms(*t)).collect::<Vec<_>>());
+        eprintln!(
+            "{name}: {:?}",
+            times.iter().map(|t| ms(*t)).collect::<Vec<_>>()
+        );
         rows.push((name, med, times[0], times[times.len() - 1]));
     }
     println!("| Kamailio killed to VIP moved, {runs} runs | median | min | max |");

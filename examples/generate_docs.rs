@@ -3,7 +3,7 @@
 //!
 //!     cargo run --example generate_docs -- .      # regenerate man/ and contrib/completions/
 //!
-//! Writes `DIR/man/PROGRAM.1` and `DIR/contrib/completions/{bash,zsh,fish}/...`. The
+//! Writes `DIR/man/PROGRAM.1` (`.8` for keepalived-checkd) and `DIR/contrib/completions/{bash,zsh,fish}/...`. The
 //! hand-written `man/keepalived-checks.7` is not touched. `tests/docs.rs` runs this into a
 //! scratch directory and fails when the committed files differ.
 
@@ -29,23 +29,25 @@ fn main() -> ExitCode {
 }
 
 fn generate(out: &Path) -> std::io::Result<()> {
+    // (command, man section): the daemon is an administration program (8).
     let programs = [
-        cli::check_tcp::command(),
-        cli::check_sip::command(),
-        cli::check_rtsp::command(),
-        cli::ka_notify::command(),
+        (cli::check_tcp::command(), "1"),
+        (cli::check_sip::command(), "1"),
+        (cli::check_rtsp::command(), "1"),
+        (cli::ka_notify::command(), "1"),
+        (cli::checkd::command(), "8"),
     ];
     let man = out.join("man");
     fs::create_dir_all(&man)?;
-    for cmd in &programs {
+    for (cmd, section) in &programs {
         let name = cmd.get_name().to_string();
         let mut page = Vec::new();
         clap_mangen::Man::new(cmd.clone())
-            .section("1")
+            .section(*section)
             .manual("keepalived-checks")
             .source(format!("keepalived-checks {}", env!("CARGO_PKG_VERSION")))
             .render(&mut page)?;
-        fs::write(man.join(format!("{name}.1")), page)?;
+        fs::write(man.join(format!("{name}.{section}")), page)?;
         for (shell, dir, file) in [
             (Shell::Bash, "bash", name.clone()),
             (Shell::Zsh, "zsh", format!("_{name}")),

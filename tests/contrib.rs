@@ -76,3 +76,36 @@ fn every_example_config_passes_keepalived_t() {
     let _ = std::fs::remove_dir_all(&tmp);
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// Every keepalived-checkd configuration in contrib passes `keepalived-checkd check-config`.
+#[test]
+fn every_example_checkd_config_passes_check_config() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/keepalived");
+    let mut found = Vec::new();
+    for sub in std::fs::read_dir(&dir).expect("contrib dir") {
+        let sub = sub.expect("entry").path();
+        if !sub.is_dir() {
+            continue;
+        }
+        for entry in std::fs::read_dir(&sub).expect("dir") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                found.push(path);
+            }
+        }
+    }
+    assert!(!found.is_empty(), "no keepalived-checkd configs found");
+    for toml in found {
+        let out = Command::new(bin("keepalived-checkd"))
+            .arg("check-config")
+            .arg(&toml)
+            .output()
+            .expect("check-config");
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            toml.display(),
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}

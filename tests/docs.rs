@@ -40,7 +40,7 @@ fn man_pages_and_completions_are_up_to_date() {
     let fresh_man: Vec<_> = files(&scratch, "man");
     let committed_man: Vec<_> = files(repo, "man")
         .into_iter()
-        .filter(|(p, _)| p.ends_with(".1"))
+        .filter(|(p, _)| p.ends_with(".1") || p.ends_with(".8"))
         .collect();
     let fresh_completions = files(&scratch, "contrib/completions");
     let committed_completions = files(repo, "contrib/completions");

@@ -696,7 +696,9 @@ pub(crate) fn failover_times(tracking: Tracking, runs: usize) -> Vec<Duration> {
         let killed = Instant::now();
         // SAFETY: the process group of the Kamailio this lab started.
         unsafe { libc::kill(-(kamailio.id() as i32), libc::SIGKILL) };
-        wait_for("the VIP to move", Duration::from_secs(20), || lab.has_vip(other));
+        wait_for("the VIP to move", Duration::from_secs(20), || {
+            lab.has_vip(other)
+        });
         times.push(killed.elapsed());
         let _ = kamailio.wait();
         lab.start_kamailio(master);

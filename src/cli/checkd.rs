@@ -34,7 +34,8 @@ const PROGRAM: &str = "keepalived-checkd";
     version,
     long_about = LONG_ABOUT,
     args_conflicts_with_subcommands = true,
-    after_help = AFTER_HELP
+    after_help = AFTER_HELP,
+    after_long_help = AFTER_LONG_HELP
 )]
 pub struct Checkd {
     #[command(subcommand)]
@@ -70,6 +71,44 @@ Exit status: the daemon exits 0 after SIGTERM/SIGINT and 1 when it cannot start 
 configuration error, a track file or status socket it cannot write). check-config exits 0 \
 for a usable configuration and 1 otherwise, printing FILE:LINE: reason for every error. \
 status exits 0 when the daemon answered, 1 otherwise.";
+
+const AFTER_LONG_HELP: &str = "\
+Configuration (TOML), one [[check]] table per check:
+
+    status_socket = \"/run/keepalived-checks/checkd.sock\"   # default; for `status`
+    metrics_file = \"/var/lib/prometheus/node-exporter/keepalived-checkd.prom\"  # optional
+
+    [[check]]
+    name = \"kamailio\"            # letters, digits, _ - . (journal, status, metrics)
+    check = \"check-sip sip:10.10.10.11:5060 --timeout 500ms\"   # a one-shot command line
+    interval = \"100ms\"           # default 1s, at least 100ms
+    rise = 2                      # successes in a row to become healthy (default 1)
+    fall = 2                      # failures in a row to become failed (default 1)
+    file = \"/run/keepalived-checks/kamailio.track\"   # the track file (required)
+    healthy_value = 0             # default 0
+    failed_value = 1              # default 1; -254..254
+    initial = \"failed\"           # the file until the first verdict (or \"healthy\")
+    only_if_master = \"SBC_1\"     # as --only-if-master: not MASTER counts as healthy
+
+keepalived reads it with track_file (weight 0: a nonzero value is FAULT; with a weight W \
+the priority moves by value x W):
+
+    track_file kamailio { file /run/keepalived-checks/kamailio.track  weight 0 }
+    vrrp_track_process checkd { process /usr/libexec/keepalived/keepalived-checkd  full_command  weight 0 }
+    vrrp_instance SBC_1 { ... track_file { kamailio }  track_process { checkd } }
+
+keepalived reads a missing file as 0, and drops a track_file whose directory is missing \
+when it starts: the package creates /run/keepalived-checks at boot (tmpfiles.d), and the \
+unit starts before keepalived. The name keepalived-checkd is longer than the 15 \
+characters keepalived compares without full_command, so vrrp_track_process needs the full \
+path and full_command. Files are written by rename within their directory (keepalived \
+watches it for IN_MOVED_TO and IN_CLOSE_WRITE), only when a verdict changes, and only in a \
+directory root can trust (owned by root, not writable by others).
+
+Probes run concurrently, each with its own deadline (the check line's --timeout); a probe \
+never overlaps the one before it: a tick that passes while a probe runs is skipped, and \
+ticks stay on their grid. A UDP check keeps its socket between probes. --format, --log and \
+-v in a check line are ignored; the daemon's own --log and -v apply.";
 
 /// The modes other than running the daemon.
 #[derive(Debug, Subcommand)]
