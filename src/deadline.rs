@@ -58,6 +58,18 @@ impl Deadline {
     }
 }
 
+/// Parses a humantime duration ("800ms", "2s", "1s 500ms") of at most an hour (a longer
+/// one is surely a typo for a check or an interval); `--timeout` and keepalived-checkd's
+/// `interval` add their own lower bounds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("'{s}' is not a duration like 800ms or 2s ({e})"))?;
+    if d > Duration::from_secs(3600) {
+        return Err(format!("'{s}' is longer than an hour"));
+    }
+    Ok(d)
+}
+
 /// Formats a duration the way status lines show it: milliseconds with enough precision to
 /// tell loopback (0.05 ms) from a LAN (0.5 ms) from a slow server (250 ms).
 pub fn format_ms(d: Duration) -> String {

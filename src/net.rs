@@ -627,15 +627,20 @@ pub fn push_ip(out: &mut String, ip: IpAddr) {
     }
 }
 
-/// Appends `addr` as `Display` writes it: `1.2.3.4:5060`, `[::1]:5060`.
-pub fn push_socket_addr(out: &mut String, addr: SocketAddr) {
-    if addr.is_ipv6() {
+/// Appends `ip` as a URI host: IPv6 in brackets.
+pub fn push_host(out: &mut String, ip: IpAddr) {
+    if ip.is_ipv6() {
         out.push('[');
-        push_ip(out, addr.ip());
+        push_ip(out, ip);
         out.push(']');
     } else {
-        push_ip(out, addr.ip());
+        push_ip(out, ip);
     }
+}
+
+/// Appends `addr` as `Display` writes it: `1.2.3.4:5060`, `[::1]:5060`.
+pub fn push_socket_addr(out: &mut String, addr: SocketAddr) {
+    push_host(out, addr.ip());
     out.push(':');
     push_decimal(out, addr.port());
 }

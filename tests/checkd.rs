@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::support::peers::{fault_peer, fault_peer_on, PeerProcess};
-use crate::support::{bin, run, Scratch};
+use crate::support::{bin, run, wait_for, Scratch};
 
 /// A running daemon, killed by PID when dropped (also on failure).
 struct Checkd {
@@ -22,20 +22,6 @@ struct Checkd {
     dir: Scratch,
     notify: UnixDatagram,
     config: PathBuf,
-}
-
-/// Polls `cond` every 5 ms until it holds; fails the test after `limit`.
-#[track_caller]
-fn wait_until(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) -> Duration {
-    let started = Instant::now();
-    while !cond() {
-        assert!(
-            started.elapsed() < limit,
-            "timed out after {limit:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    started.elapsed()
 }
 
 impl Checkd {
@@ -218,18 +204,18 @@ fn track_file_follows_a_peer_whose_health_flips() {
     assert_eq!(d.track("optimist"), "5\n");
     assert_eq!(d.status("pending")["verdict"], "pending", "{}", d.log());
 
-    let took = wait_until("sip healthy", 2 * INTERVAL + TIMEOUT + SLACK, || {
+    let took = wait_for("sip healthy", 2 * INTERVAL + TIMEOUT + SLACK, || {
         d.track("sip") == "0\n"
     });
     println!("first verdict healthy after {} ms", took.as_millis());
-    wait_until("optimist failed", Duration::from_secs(3), || {
+    wait_for("optimist failed", Duration::from_secs(3), || {
         d.track("optimist") == "-7\n"
     });
 
     // The peer dies: ICMP port unreachable, FALL failures, the file says failed.
     drop(peer);
     let bound = INTERVAL * FALL + TIMEOUT;
-    let took = wait_until("sip failed", bound + SLACK, || d.track("sip") == "1\n");
+    let took = wait_for("sip failed", bound + SLACK, || d.track("sip") == "1\n");
     println!(
         "peer killed -> track file failed: {} ms (bound {} ms + slack)",
         took.as_millis(),
@@ -247,7 +233,7 @@ fn track_file_follows_a_peer_whose_health_flips() {
 
     // Back, but answering 503: still failed, and status says why.
     let p503 = fault_peer_on("sip", "udp", "503", &format!("127.0.0.1:{port}"));
-    wait_until("a 503 in status", Duration::from_secs(3), || {
+    wait_for("a 503 in status", Duration::from_secs(3), || {
         d.status("sip")["last"]["line"]
             .as_str()
             .is_some_and(|l| l.contains("503"))
@@ -257,13 +243,13 @@ fn track_file_follows_a_peer_whose_health_flips() {
 
     // Healthy again.
     let _ok = fault_peer_on("sip", "udp", "ok", &format!("127.0.0.1:{port}"));
-    wait_until("sip healthy again", Duration::from_secs(3), || {
+    wait_for("sip healthy again", Duration::from_secs(3), || {
         d.track("sip") == "0\n"
     });
     let s = d.status("sip");
     assert_eq!(s["transitions"], 2, "{s}");
     assert!(s["rtt"].as_f64().is_some_and(|r| r > 0.0 && r < 0.3), "{s}");
-    wait_until("metrics", Duration::from_secs(3), || {
+    wait_for("metrics", Duration::from_secs(3), || {
         fs::read_to_string(d.path("metrics.prom")).is_ok_and(|m| {
             m.contains("keepalived_checkd_up{check=\"sip\"} 1\n")
                 && m.contains("keepalived_checkd_transitions_total{check=\"sip\"} 2\n")
@@ -296,6 +282,15 @@ fn track_file_follows_a_peer_whose_health_flips() {
     );
     d.signal(libc::SIGTERM);
     assert!(d.wait_exit(Duration::from_secs(3)).success());
+    assert_eq!(
+        (d.track("sip"), d.track("pending"), d.track("optimist")),
+        ("1\n".into(), "1\n".into(), "-7\n".into()),
+        "every file failed after SIGTERM"
+    );
+    assert!(
+        !d.path("metrics.prom").exists(),
+        "no stale metrics after the daemon stops"
+    );
 }
 
 #[test]
@@ -308,7 +303,7 @@ fn a_silent_target_does_not_delay_a_healthy_one() {
         sip_check("fast", ok.port, "")
     );
     // systemd's watchdog every 200 ms: the daemon pings at half of it.
-    let d = Checkd::start("silent", &config, &[("WATCHDOG_USEC", "200000")]);
+    let mut d = Checkd::start("silent", &config, &[("WATCHDOG_USEC", "200000")]);
     let started = Instant::now();
     let mut pings = 0;
     while started.elapsed() < Duration::from_secs(2) {
@@ -332,6 +327,53 @@ fn a_silent_target_does_not_delay_a_healthy_one() {
     assert_eq!(fast["verdict"], "healthy");
     assert_eq!(d.track("fast"), "0\n");
     assert!(pings >= 10, "{pings} watchdog pings in 2 s at 100 ms");
+    // Ctrl-C by hand ends it as SIGTERM does, the silent probe still waiting.
+    d.signal(libc::SIGINT);
+    assert!(d.wait_exit(Duration::from_secs(3)).success(), "{}", d.log());
+    assert_eq!(d.track("fast"), "1\n");
+}
+
+#[test]
+fn only_if_master_counts_not_master_as_healthy_and_probes_on_the_master() {
+    let state = Scratch::new("checkd-gate");
+    let state_dir = state.path("state").to_string_lossy().into_owned();
+    let notify = |s: &str| {
+        let r = run(
+            "ka-notify",
+            &[
+                "--state-dir",
+                &state_dir,
+                "--instance",
+                "VI_1",
+                s,
+                "--log",
+                "none",
+            ],
+        );
+        assert_eq!(r.code, Some(0), "{r:?}");
+    };
+    notify("BACKUP");
+    // Nothing listens on port 1: the check fails whenever it runs.
+    let config = format!(
+        "status_socket = \"@DIR@/checkd.sock\"\n\n[[check]]\nname = \"gated\"\n\
+         check = \"check-tcp 127.0.0.1:1 --state-dir {state_dir}\"\nonly_if_master = \"VI_1\"\n\
+         interval = \"100ms\"\nfile = \"@DIR@/gated.track\"\n"
+    );
+    let d = Checkd::start("gate", &config, &[]);
+    wait_for("not MASTER: healthy", Duration::from_secs(3), || {
+        d.track("gated") == "0\n"
+    });
+    let line = d.status("gated")["last"]["line"].clone();
+    assert!(line.as_str().unwrap().starts_with("TCP SKIPPED"), "{line}");
+    notify("MASTER");
+    wait_for("MASTER: probed, and failed", Duration::from_secs(3), || {
+        d.track("gated") == "1\n"
+    });
+    let line = d.status("gated")["last"]["line"].clone();
+    assert!(
+        line.as_str().unwrap().contains("connection refused"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -340,20 +382,27 @@ fn reload_keeps_unchanged_checks_refuses_a_broken_config_and_sigterm_fails_every
     let kept = sip_check("kept", ok.port, "");
     let removed = sip_check("removed", ok.port, "healthy_value = 1\nfailed_value = 0\n");
     let added = sip_check("added", ok.port, "");
+    let moving = sip_check("moving", ok.port, "");
+    let moved = moving.replace("@DIR@/moving.track", "@DIR@/moved.track");
     let head = "status_socket = \"@DIR@/checkd.sock\"\n\n";
-    let mut d = Checkd::start("reload", &format!("{head}{kept}{removed}"), &[]);
-    wait_until("both healthy", Duration::from_secs(3), || {
-        d.track("kept") == "0\n" && d.track("removed") == "1\n"
+    let mut d = Checkd::start("reload", &format!("{head}{kept}{removed}{moving}"), &[]);
+    wait_for("all healthy", Duration::from_secs(3), || {
+        d.track("kept") == "0\n" && d.track("removed") == "1\n" && d.track("moving") == "0\n"
     });
     let before = d.status("kept");
     let inode = fs::metadata(d.path("kept.track")).unwrap().ino();
 
-    d.write_config(&format!("{head}{kept}{added}"));
+    d.write_config(&format!("{head}{kept}{added}{moved}"));
     d.signal(libc::SIGHUP);
     let ready = d.wait_notify("READY=1", Duration::from_secs(3));
     assert!(
-        ready.contains("1 checks kept with their state, 1 new or changed, 1 removed"),
+        ready.contains("1 checks kept with their state, 2 new or changed, 1 removed"),
         "{ready}"
+    );
+    assert_eq!(
+        d.track("moving"),
+        "1\n",
+        "a file a changed check no longer writes says failed"
     );
     let after = d.status("kept");
     assert_eq!(after["since"], before["since"]);
@@ -374,7 +423,7 @@ fn reload_keeps_unchanged_checks_refuses_a_broken_config_and_sigterm_fails_every
         "a removed check's file says failed"
     );
     assert_eq!(d.status("removed"), Value::Null);
-    wait_until("added healthy", Duration::from_secs(3), || {
+    wait_for("added healthy", Duration::from_secs(3), || {
         d.track("added") == "0\n"
     });
 
@@ -392,7 +441,7 @@ fn reload_keeps_unchanged_checks_refuses_a_broken_config_and_sigterm_fails_every
         d.log()
     );
     let probes = d.status("added")["probes"].as_u64().unwrap();
-    wait_until(
+    wait_for(
         "the old configuration to keep probing",
         Duration::from_secs(3),
         || d.status("added")["probes"].as_u64().unwrap() > probes,

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use keepalived_checks::state::{self, Kind, VrrpState};
 
-use crate::support::bin;
+use crate::support::{bin, wait_for};
 
 const VIP: &str = "198.18.0.100";
 const INTERVAL_S: u64 = 1;
@@ -120,18 +120,6 @@ fn stop(child: &mut Option<Child>) {
     // SAFETY: as above; harmless if the group is gone.
     unsafe { libc::kill(-pgid, libc::SIGKILL) };
     let _ = c.wait();
-}
-
-fn wait_for(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) -> Duration {
-    let started = Instant::now();
-    while !cond() {
-        assert!(
-            started.elapsed() < timeout,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    started.elapsed()
 }
 
 impl Lab {
@@ -391,6 +379,34 @@ vrrp_instance VI_1 {{
         n.keepalived = Some(spawn_in(netns, &argv, &n.dir.join("keepalived.log")));
     }
 
+    /// A lab with Kamailio on both nodes, tracked as `tracking` says (keepalived-checkd's
+    /// track files healthy before keepalived starts), and keepalived with ka-notify in FIFO
+    /// mode.
+    fn running(tracking: Tracking, tag: &str) -> Lab {
+        let mut lab = Lab::new(tag);
+        for i in 0..2 {
+            lab.start_kamailio(i);
+            if tracking == Tracking::Checkd {
+                lab.start_checkd(i);
+            }
+        }
+        if tracking == Tracking::Checkd {
+            wait_for("both track files healthy", Duration::from_secs(5), || {
+                lab.track_value(0) == "0\n" && lab.track_value(1) == "0\n"
+            });
+        }
+        lab.start_keepalived(0, NotifyMode::Fifo, tracking);
+        lab.start_keepalived(1, NotifyMode::Fifo, tracking);
+        lab
+    }
+
+    /// Node `master` holds the VIP as MASTER and the other is BACKUP.
+    fn settled(&self, master: usize) -> bool {
+        self.has_vip(master)
+            && self.state(master) == Some(VrrpState::Master)
+            && self.state(1 - master) == Some(VrrpState::Backup)
+    }
+
     fn track_file(&self, i: usize) -> PathBuf {
         self.nodes[i].dir.join("track").join("kamailio")
     }
@@ -580,25 +596,10 @@ fn failover_with_ka_notify_as_notify_fifo_script() {
 /// still says healthy, and vrrp_track_process moves the VIP.
 #[test]
 fn failover_with_keepalived_checkd_track_file_and_track_process() {
-    let mut lab = Lab::new("c");
-    for i in 0..2 {
-        lab.start_kamailio(i);
-        lab.start_checkd(i);
-    }
-    wait_for("both track files healthy", Duration::from_secs(5), || {
-        lab.track_value(0) == "0\n" && lab.track_value(1) == "0\n"
+    let mut lab = Lab::running(Tracking::Checkd, "c");
+    wait_for("a MASTER, b BACKUP", Duration::from_secs(20), || {
+        lab.settled(0)
     });
-    lab.start_keepalived(0, NotifyMode::Fifo, Tracking::Checkd);
-    lab.start_keepalived(1, NotifyMode::Fifo, Tracking::Checkd);
-    wait_for(
-        "a to hold the VIP as MASTER",
-        Duration::from_secs(20),
-        || {
-            lab.has_vip(0)
-                && lab.state(0) == Some(VrrpState::Master)
-                && lab.state(1) == Some(VrrpState::Backup)
-        },
-    );
 
     // Kamailio dies on a: two failed probes 100 ms apart, the file says 1, a goes FAULT.
     stop(&mut lab.nodes[0].kamailio);
@@ -666,31 +667,19 @@ fn failover_with_keepalived_checkd_track_file_and_track_process() {
 /// is then restarted and the next run kills the other node's.
 #[allow(dead_code)]
 pub(crate) fn failover_times(tracking: Tracking, runs: usize) -> Vec<Duration> {
-    let mut lab = Lab::new(match tracking {
-        Tracking::Script => "s",
-        Tracking::Checkd => "d",
-    });
-    for i in 0..2 {
-        lab.start_kamailio(i);
-        if tracking == Tracking::Checkd {
-            lab.start_checkd(i);
-        }
-    }
-    if tracking == Tracking::Checkd {
-        wait_for("both track files healthy", Duration::from_secs(5), || {
-            lab.track_value(0) == "0\n" && lab.track_value(1) == "0\n"
-        });
-    }
-    lab.start_keepalived(0, NotifyMode::Fifo, tracking);
-    lab.start_keepalived(1, NotifyMode::Fifo, tracking);
+    let mut lab = Lab::running(
+        tracking,
+        match tracking {
+            Tracking::Script => "s",
+            Tracking::Checkd => "d",
+        },
+    );
     let mut master = 0;
     let mut times = Vec::new();
     for _ in 0..runs {
         let other = 1 - master;
         wait_for("one MASTER, one BACKUP", Duration::from_secs(30), || {
-            lab.has_vip(master)
-                && lab.state(master) == Some(VrrpState::Master)
-                && lab.state(other) == Some(VrrpState::Backup)
+            lab.settled(master)
         });
         let mut kamailio = lab.nodes[master].kamailio.take().expect("kamailio");
         let killed = Instant::now();

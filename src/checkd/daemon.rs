@@ -194,7 +194,12 @@ impl Daemon {
                     e.config = cfg.clone();
                     e
                 }
-                _ => {
+                changed => {
+                    // The same name, another probe or file: the old file must not keep
+                    // saying what nobody measures any more.
+                    if let Some(mut gone) = changed {
+                        fail_unless_kept(&mut gone, &files);
+                    }
                     fresh += 1;
                     Entry::new(cfg.clone(), now)
                 }
@@ -210,19 +215,25 @@ impl Daemon {
         }
         let removed = old.len();
         for (name, mut entry) in old {
-            if !files.contains(entry.config.file.as_path()) {
-                let failed = entry.config.failed_value;
-                write_track(&mut entry, failed);
-            }
+            fail_unless_kept(&mut entry, &files);
             info!(check = name.as_str(), "{name}: removed by the reload");
+        }
+        if board.metrics_file != new.metrics_file {
+            if let Some(gone) = &board.metrics_file {
+                remove_metrics(gone);
+            }
         }
         board.metrics_file = new.metrics_file.clone();
         board.metrics_dirty = true;
         drop(board);
+        let mut new = new;
         if new.status_socket != self.config.status_socket {
             match StatusServer::bind(&new.status_socket, self.board.clone()) {
                 Ok(server) => std::mem::replace(&mut self.status, server).close(),
-                Err(e) => error!("reload: {e}; status stays on the old socket"),
+                Err(e) => {
+                    error!("reload: {e}; status stays on the old socket");
+                    new.status_socket = self.config.status_socket.clone();
+                }
             }
         }
         self.fail_safe.set(&new);
@@ -235,7 +246,8 @@ impl Daemon {
         self.config = new;
     }
 
-    /// Stops every probe and sets every track file to its failed value.
+    /// Stops every probe, sets every track file to its failed value, and removes the
+    /// metrics file (no metrics is better than a stale `up 1`).
     fn stop(&mut self) {
         for task in self.tasks.values() {
             task.abort();
@@ -245,8 +257,36 @@ impl Daemon {
             let failed = entry.config.failed_value;
             write_track(entry, failed);
         }
+        if let Some(metrics) = board.metrics_file.take() {
+            remove_metrics(&metrics);
+        }
         self.status.close();
     }
+}
+
+/// Sets a check that a reload dropped to failed, unless a check of the new configuration
+/// writes its file.
+fn fail_unless_kept(entry: &mut Entry, files: &HashSet<&Path>) {
+    if !files.contains(entry.config.file.as_path()) {
+        let failed = entry.config.failed_value;
+        write_track(entry, failed);
+    }
+}
+
+fn remove_metrics(path: &Path) {
+    if let Err(e) = small_file::remove(path) {
+        if e.kind() != io::ErrorKind::NotFound {
+            warn!("cannot remove metrics file {}: {e}", path.display());
+        }
+    }
+}
+
+/// Whether `why` differs from the last error recorded in `last` (which it replaces): an
+/// error repeated at every probe or every second is logged once.
+fn first_time(last: &mut Option<String>, why: &str) -> bool {
+    let new = last.as_deref() != Some(why);
+    *last = Some(why.to_string());
+    new
 }
 
 fn spawn_probe(cfg: Arc<CheckConfig>, board: Arc<Mutex<Board>>) -> AbortHandle {
@@ -346,16 +386,16 @@ fn write_track(entry: &mut Entry, value: i32) {
         }
         Err(e) => {
             let why = format!("cannot write track file {e}");
-            if entry.write_error.as_ref() != Some(&why) {
+            if first_time(&mut entry.write_error, &why) {
                 error!(check = cfg.name.as_str(), "{}: {why}", cfg.name);
             }
             entry.written = None;
-            entry.write_error = Some(why);
         }
     }
 }
 
-/// Writes the metrics file, at most once a second and only after a change.
+/// Writes the metrics file, at most once a second and only after a change, on a blocking
+/// thread: a disk that stalls a write must not stall the probes.
 async fn write_metrics(board: Arc<Mutex<Board>>) {
     let mut last_error: Option<String> = None;
     loop {
@@ -371,15 +411,17 @@ async fn write_metrics(board: Arc<Mutex<Board>>) {
             };
             (file, b.metrics())
         };
-        match small_file::replace(&file, text.as_bytes()) {
-            Ok(()) => last_error = None,
-            Err(e) => {
+        let written =
+            tokio::task::spawn_blocking(move || small_file::replace(&file, text.as_bytes())).await;
+        match written {
+            Ok(Ok(())) => last_error = None,
+            Ok(Err(e)) => {
                 let why = format!("cannot write metrics file {e}");
-                if last_error.as_ref() != Some(&why) {
+                if first_time(&mut last_error, &why) {
                     error!("{why}");
                 }
-                last_error = Some(why);
             }
+            Err(e) => error!("metrics writer: {e}"),
         }
     }
 }

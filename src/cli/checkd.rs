@@ -59,7 +59,7 @@ Each [[check]] in the configuration runs the one-shot program's probe (its `chec
 that program's command line, e.g. \"check-sip sip:127.0.0.1 --timeout 500ms\") every \
 `interval`, and writes `healthy_value` (0) or `failed_value` (1) to its track file when \
 `rise` successes or `fall` failures in a row change the verdict. Until the first verdict \
-the file says failed; on SIGTERM or SIGINT every file is set to failed before exit. SIGHUP \
+the file says failed (unless the check says `initial = \"healthy\"`); on SIGTERM or SIGINT every file is set to failed before exit. SIGHUP \
 reloads the configuration: checks whose `name`, `check` and `file` are unchanged keep their \
 verdict and counts; a configuration with errors is refused and the running one stays.
 
@@ -206,8 +206,6 @@ pub fn load(path: &Path) -> Result<Config, Vec<ConfigError>> {
 
 /// Runs keepalived-checkd with the process's arguments.
 pub fn main() -> ExitCode {
-    // Before any thread exists, so SIGTERM, SIGINT and SIGHUP wait for the signalfd.
-    signals::block_with_hangup();
     let fail_safe = FailSafe::default();
     let on_panic = fail_safe.clone();
     install_panic_hook(move |message| {
@@ -252,6 +250,9 @@ pub fn main() -> ExitCode {
 }
 
 fn run(path: &Path, log: &LogArgs, fail_safe: FailSafe) -> ExitCode {
+    // Before any thread exists, so SIGTERM, SIGINT and SIGHUP wait for the signalfd (only
+    // here: `status` and `check-config` keep Ctrl-C).
+    signals::block_with_hangup();
     logging::init(PROGRAM, log.target(), log.verbose);
     let fail = |line: String| {
         error!("{line}");
@@ -300,6 +301,9 @@ fn status(socket: Option<PathBuf>, config: &Path, format: StatusFormat) -> ExitC
         stream.write_all(request.as_bytes())?;
         let mut answer = Vec::new();
         stream.take(MAX_STATUS).read_to_end(&mut answer)?;
+        if answer.is_empty() {
+            return Err(std::io::Error::other("it closed without an answer"));
+        }
         Ok::<_, std::io::Error>(answer)
     })();
     match asked {

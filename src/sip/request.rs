@@ -74,13 +74,7 @@ pub fn options(
             ";rport\r\nMax-Forwards: 70\r\nFrom: <sip:check-sip@",
         ],
     );
-    if local.is_ipv6() {
-        out.push('[');
-        crate::net::push_ip(&mut out, local.ip());
-        out.push(']');
-    } else {
-        crate::net::push_ip(&mut out, local.ip());
-    }
+    crate::net::push_host(&mut out, local.ip());
     let cseq = ids.cseq.to_string();
     push(
         &mut out,
