@@ -400,6 +400,27 @@ vrrp_instance VI_1 {{
         lab
     }
 
+    /// Stops Kamailio on a (the MASTER) and waits for the VIP on b: at most `bound`, with
+    /// the time printed.
+    fn kill_kamailio_on_a(&mut self, bound: Duration, what: &str) {
+        stop(&mut self.nodes[0].kamailio);
+        let took = wait_for(
+            "the VIP to move to b",
+            bound + Duration::from_secs(10),
+            || self.has_vip(1),
+        );
+        println!(
+            "failover ({what}) took {} ms; bound {} ms",
+            took.as_millis(),
+            bound.as_millis()
+        );
+        assert!(
+            took <= bound,
+            "failover took {took:?}, more than {bound:?}\n{}",
+            self.logs()
+        );
+    }
+
     /// Node `master` holds the VIP as MASTER and the other is BACKUP.
     fn settled(&self, master: usize) -> bool {
         self.has_vip(master)
@@ -521,11 +542,7 @@ fn failover(mode: NotifyMode, tag: &str) {
     wait_for(
         "a to hold the VIP as MASTER",
         Duration::from_secs(20),
-        || {
-            lab.has_vip(0)
-                && lab.state(0) == Some(VrrpState::Master)
-                && lab.state(1) == Some(VrrpState::Backup)
-        },
+        || lab.settled(0),
     );
     assert!(!lab.has_vip(1), "{}", lab.logs());
     assert!(
@@ -535,24 +552,7 @@ fn failover(mode: NotifyMode, tag: &str) {
     );
 
     // Kamailio dies on the master: check-sip fails twice, a goes FAULT, b takes the VIP.
-    stop(&mut lab.nodes[0].kamailio);
-    let bound = Duration::from_secs(INTERVAL_S * FALL + 2);
-    let took = wait_for(
-        "the VIP to move to b",
-        bound + Duration::from_secs(10),
-        || lab.has_vip(1),
-    );
-    println!(
-        "failover ({}) took {} ms; bound {} ms",
-        tag,
-        took.as_millis(),
-        bound.as_millis()
-    );
-    assert!(
-        took <= bound,
-        "failover took {took:?}, more than {bound:?}\n{}",
-        lab.logs()
-    );
+    lab.kill_kamailio_on_a(Duration::from_secs(INTERVAL_S * FALL + 2), tag);
     wait_for("both state files to follow", Duration::from_secs(5), || {
         lab.state(1) == Some(VrrpState::Master) && lab.state(0) != Some(VrrpState::Master)
     });
@@ -602,22 +602,10 @@ fn failover_with_keepalived_checkd_track_file_and_track_process() {
     });
 
     // Kamailio dies on a: two failed probes 100 ms apart, the file says 1, a goes FAULT.
-    stop(&mut lab.nodes[0].kamailio);
-    let bound = Duration::from_millis(CHECKD_INTERVAL_MS * CHECKD_FALL + CHECKD_TIMEOUT_MS)
-        + Duration::from_secs(2);
-    let took = wait_for(
-        "the VIP to move to b",
-        bound + Duration::from_secs(10),
-        || lab.has_vip(1),
-    );
-    println!(
-        "failover (keepalived-checkd, Kamailio killed) took {} ms",
-        took.as_millis()
-    );
-    assert!(
-        took <= bound,
-        "took {took:?}, more than {bound:?}\n{}",
-        lab.logs()
+    lab.kill_kamailio_on_a(
+        Duration::from_millis(CHECKD_INTERVAL_MS * CHECKD_FALL + CHECKD_TIMEOUT_MS)
+            + Duration::from_secs(2),
+        "keepalived-checkd, Kamailio killed",
     );
     assert_eq!(lab.track_value(0), "1\n", "{}", lab.logs());
     wait_for(

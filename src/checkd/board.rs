@@ -95,7 +95,8 @@ impl Entry {
     pub fn record(&mut self, outcome: Outcome, now: SystemTime, skipped_ticks: u64) -> Step {
         let ok = matches!(outcome.verdict, Verdict::Healthy | Verdict::Skipped);
         let change = self.tracker.observe(ok);
-        if change.is_some_and(|c| c.from != Some(c.to)) {
+        // The tracker reports a change only when the verdict moves (or the first one).
+        if change.is_some() {
             self.since = now;
         }
         self.skipped_ticks += skipped_ticks;

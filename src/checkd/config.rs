@@ -88,10 +88,10 @@ impl CheckConfig {
         }
     }
 
-    /// Whether `other` probes the same thing into the same file, so that a reload keeps
-    /// this check's verdict and counts.
+    /// Whether `other` (a check of the same name) probes the same thing into the same
+    /// file, so that a reload keeps this check's verdict and counts.
     pub fn same_probe(&self, other: &CheckConfig) -> bool {
-        self.line == other.line && self.file == other.file && self.name == other.name
+        self.line == other.line && self.file == other.file
     }
 }
 

@@ -3,9 +3,8 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
-
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::net::{ProbeContext, UdpReuse};
 use crate::state::{master_gate, Gate};

@@ -31,6 +31,16 @@ pub struct Run {
 }
 
 impl Run {
+    /// A finished process's output, its run having started at `started`.
+    fn of(output: Output, started: Instant) -> Run {
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            elapsed: started.elapsed(),
+        }
+    }
+
     /// The single status line; fails the test if there is not exactly one.
     pub fn line(&self) -> &str {
         let lines: Vec<&str> = self.stdout.lines().collect();
@@ -62,17 +72,8 @@ pub fn run(name: &str, args: &[&str]) -> Run {
 /// Runs a prepared command, output captured.
 pub fn run_command(cmd: &mut Command) -> Run {
     let started = Instant::now();
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = cmd.stdin(Stdio::null()).output().expect("the binary runs");
-    Run {
-        code: status.code(),
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr).into_owned(),
-        elapsed: started.elapsed(),
-    }
+    let output = cmd.stdin(Stdio::null()).output().expect("the binary runs");
+    Run::of(output, started)
 }
 
 /// Asserts the run exited `code` and its status line starts with `prefix` and contains
@@ -254,17 +255,7 @@ pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Run {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary runs");
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = wait_bounded(child, limit);
-    Run {
-        code: status.code(),
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr).into_owned(),
-        elapsed: started.elapsed(),
-    }
+    Run::of(wait_bounded(child, limit), started)
 }
 
 /// Waits for `child` (its output piped, and small) at most `limit`; then kills it by PID
