@@ -73,14 +73,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 /// Formats a duration the way status lines show it: milliseconds with enough precision to
 /// tell loopback (0.05 ms) from a LAN (0.5 ms) from a slow server (250 ms).
 pub fn format_ms(d: Duration) -> String {
-    let ms = d.as_secs_f64() * 1000.0;
-    if ms < 10.0 {
-        format!("{ms:.3} ms")
-    } else if ms < 1000.0 {
-        format!("{ms:.1} ms")
-    } else {
-        format!("{:.2} s", d.as_secs_f64())
-    }
+    let mut text = String::with_capacity(12);
+    crate::decimal::push_ms(&mut text, d);
+    text
 }
 
 #[cfg(test)]

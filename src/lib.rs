@@ -73,6 +73,7 @@ pub mod accept;
 pub mod checkd;
 pub mod cli;
 pub mod deadline;
+pub mod decimal;
 pub mod error;
 pub mod escape;
 pub mod journal;

@@ -14,6 +14,7 @@ use super::transaction::{status_text, Received, Schedule, Transaction, Transmit}
 use super::uri::Transport;
 use super::Options;
 use crate::deadline::format_ms;
+use crate::decimal::{decimal_text, push_ms};
 use crate::escape::printable;
 use crate::net::{self, ProbeContext, SHOWN_BYTES};
 use crate::target::mask_userinfo;
@@ -23,20 +24,25 @@ use crate::{Outcome, Stage};
 /// verdict; the caller bounds it with the deadline in `ctx`.
 pub async fn probe(opts: &Options, ctx: &ProbeContext) -> Outcome {
     let request_uri = opts.uri.request_uri(opts.user.as_deref());
-    let masked = mask_userinfo(&request_uri, "sip");
+    // Only a user part can hold a password (the masking copies, so skip it without one).
+    let masked_uri = request_uri
+        .contains('@')
+        .then(|| mask_userinfo(&request_uri, "sip"))
+        .filter(|masked| *masked != request_uri);
     let driver = Driver {
         opts,
-        masked_uri: (masked != request_uri).then(|| masked.clone()),
         request_uri,
+        masked_uri,
     };
     let outcome = match opts.transport {
         Transport::Udp => driver.over_udp(ctx).await,
         Transport::Tcp => driver.over_tcp(ctx).await,
     };
+    let shown_uri = driver.masked_uri.unwrap_or(driver.request_uri);
     outcome
         .unwrap_or_else(|failed| failed)
         .with_detail("transport", opts.transport.as_str())
-        .with_detail("request_uri", masked)
+        .with_detail("request_uri", shown_uri)
 }
 
 struct Driver<'a> {
@@ -57,8 +63,9 @@ impl Driver<'_> {
         let request = options(&self.request_uri, Transport::Udp, local, &ids);
         let shown = self.shown(Transport::Udp, local, &ids);
         ctx.progress.enter(Stage::Send, {
-            let mut text = String::from("sending OPTIONS to ");
-            net::push_socket_addr(&mut text, peer);
+            let mut text = String::with_capacity(64);
+            text.push_str("sending OPTIONS to ");
+            crate::target::push_socket_addr(&mut text, peer);
             text
         });
         let started = Instant::now();
@@ -182,18 +189,20 @@ impl Driver<'_> {
         Some(options(masked, transport, local, ids))
     }
 
-    fn verdict(&self, resp: &super::message::Response, rtt: Duration, tx: &Transaction) -> Outcome {
-        let status = status_text(resp);
+    fn verdict(
+        &self,
+        resp: &super::message::Response<'_>,
+        rtt: Duration,
+        tx: &Transaction,
+    ) -> Outcome {
+        let mut status = status_text(resp);
         let accept = &self.opts.accept;
         let outcome = if accept.accepts(resp.code) {
-            Outcome::healthy(
-                format!(
-                    "{status} in {} over {}",
-                    format_ms(rtt),
-                    self.opts.transport
-                ),
-                rtt,
-            )
+            status.push_str(" in ");
+            push_ms(&mut status, rtt);
+            status.push_str(" over ");
+            status.push_str(self.opts.transport.as_str());
+            Outcome::healthy(status, rtt)
         } else {
             let mut reason = format!("{status} (accepted: {accept})");
             let has_user = self.opts.user.is_some() || self.opts.uri.user.is_some();
@@ -205,11 +214,11 @@ impl Driver<'_> {
             Outcome::unhealthy(Stage::Match, reason).with_rtt(rtt)
         };
         let mut outcome = outcome
-            .with_detail("code", resp.code.to_string())
-            .with_detail("reason_phrase", &resp.reason)
-            .with_detail("sent", tx.sent().to_string());
+            .with_detail("code", decimal_text(u64::from(resp.code)))
+            .with_detail("reason_phrase", resp.reason)
+            .with_detail("sent", decimal_text(u64::from(tx.sent())));
         if let Some(server) = &resp.server {
-            outcome = outcome.with_detail("server", server);
+            outcome = outcome.with_detail("server", server.as_ref());
         }
         outcome
     }

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use super::uri::Transport;
-use crate::token::random_hex;
+use crate::token::{push_random_hex, random_hex};
 
 /// The identifiers a response must echo to count as the answer to our request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,14 +20,19 @@ impl RequestIds {
     /// Fresh random identifiers.
     pub fn fresh() -> Self {
         RequestIds {
-            branch: format!("z9hG4bK{}", random_hex()),
+            branch: {
+                let mut branch = String::with_capacity(40);
+                branch.push_str("z9hG4bK");
+                push_random_hex(&mut branch);
+                branch
+            },
             call_id: random_hex(),
             cseq: 1,
         }
     }
 
     /// Why `resp` is not the answer to this request, or `None` when it is.
-    pub fn mismatch(&self, resp: &super::message::Response) -> Option<String> {
+    pub fn mismatch(&self, resp: &super::message::Response<'_>) -> Option<String> {
         if resp.branch.as_deref() != Some(self.branch.as_str()) {
             return Some(format!(
                 "Via branch {:?}, ours {}",
@@ -65,7 +70,7 @@ pub fn options(
             " ",
         ],
     );
-    crate::net::push_socket_addr(&mut out, local);
+    crate::target::push_socket_addr(&mut out, local);
     push(
         &mut out,
         &[
@@ -74,8 +79,7 @@ pub fn options(
             ";rport\r\nMax-Forwards: 70\r\nFrom: <sip:check-sip@",
         ],
     );
-    crate::net::push_host(&mut out, local.ip());
-    let cseq = ids.cseq.to_string();
+    crate::target::push_host(&mut out, local.ip());
     push(
         &mut out,
         &[
@@ -86,7 +90,12 @@ pub fn options(
             ">\r\nCall-ID: ",
             &ids.call_id,
             "\r\nCSeq: ",
-            &cseq,
+        ],
+    );
+    crate::decimal::push_decimal(&mut out, u64::from(ids.cseq));
+    push(
+        &mut out,
+        &[
             " OPTIONS\r\nAccept: application/sdp\r\nUser-Agent: keepalived-checks/",
             env!("CARGO_PKG_VERSION"),
             "\r\nContent-Length: 0\r\n\r\n",
@@ -130,7 +139,7 @@ mod tests {
         assert!(text.contains("\r\nCSeq: 1 OPTIONS\r\nAccept: application/sdp\r\n"));
         assert!(text.contains("\r\nMax-Forwards: 70\r\n"));
         assert!(text.ends_with("\r\nContent-Length: 0\r\n\r\n"));
-        assert_eq!(parse_message(&req), Ok(Message::Request("OPTIONS".into())));
+        assert_eq!(parse_message(&req), Ok(Message::Request("OPTIONS")));
 
         let v6 = options(
             "sip:[::1]:15060",
@@ -152,7 +161,7 @@ mod tests {
         };
         let mut r = crate::sip::message::Response {
             code: 200,
-            reason: "OK".into(),
+            reason: "OK",
             branch: Some("z9hG4bKb".into()),
             call_id: Some("c".into()),
             cseq: Some((1, "OPTIONS".into())),

@@ -23,6 +23,7 @@ use tracing::debug;
 
 use super::message::{parse_message, Message, Response};
 use super::request::RequestIds;
+use crate::decimal::push_decimal;
 
 /// RFC 3261 T2: the longest retransmission interval for non-INVITE requests.
 pub const T2: Duration = Duration::from_secs(4);
@@ -87,9 +88,9 @@ pub struct Transmit {
 
 /// What a received message meant for the transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Received {
+pub enum Received<'a> {
     /// The final response to our request.
-    Final(Response),
+    Final(Response<'a>),
     /// Not (yet) the answer: a provisional response, someone else's response, or a request.
     Pending,
 }
@@ -164,7 +165,7 @@ impl Transaction {
 
     /// Takes one whole message (a datagram, or one framed off the stream) received at
     /// `now`. `Err` is bytes that are not SIP at all, which no amount of waiting fixes.
-    pub fn handle(&mut self, bytes: &[u8], now: Instant) -> Result<Received, String> {
+    pub fn handle<'a>(&mut self, bytes: &'a [u8], now: Instant) -> Result<Received<'a>, String> {
         let resp = match parse_message(bytes)? {
             Message::Request(method) => {
                 debug!("ignored a {method} request from the server");
@@ -206,37 +207,47 @@ impl Transaction {
     /// "waiting for a final response (2 sent over udp; got 100 Trying)", for the status
     /// line of a probe cut short.
     pub fn waiting_text(&self, transport: &str) -> String {
-        format!(
-            "waiting for a final response ({} sent over {transport}{})",
-            self.sent,
-            self.seen()
-        )
+        let mut text = String::with_capacity(64);
+        text.push_str("waiting for a final response (");
+        push_decimal(&mut text, u64::from(self.sent));
+        text.push_str(" sent over ");
+        text.push_str(transport);
+        self.push_seen(&mut text);
+        text.push(')');
+        text
     }
 
     /// What arrived that was not the answer ("; got 180 Ringing; ignored 1 response(s)
     /// ..."), or nothing.
     pub fn seen(&self) -> String {
         let mut seen = String::new();
+        self.push_seen(&mut seen);
+        seen
+    }
+
+    fn push_seen(&self, out: &mut String) {
         if let Some(p) = &self.provisional {
-            seen.push_str(&format!("; got {p}"));
+            out.push_str("; got ");
+            out.push_str(p);
         }
         if self.ignored > 0 {
-            seen.push_str(&format!(
-                "; ignored {} response(s) not matching our Via branch, Call-ID and CSeq",
-                self.ignored
-            ));
+            out.push_str("; ignored ");
+            push_decimal(out, u64::from(self.ignored));
+            out.push_str(" response(s) not matching our Via branch, Call-ID and CSeq");
         }
-        seen
     }
 }
 
 /// `200 OK`, or the code alone when the reason phrase is empty.
-pub fn status_text(resp: &Response) -> String {
-    if resp.reason.is_empty() {
-        resp.code.to_string()
-    } else {
-        format!("{} {}", resp.code, resp.reason)
+pub fn status_text(resp: &Response<'_>) -> String {
+    // Room for " in 0.123 ms over udp" too: the verdict appends it.
+    let mut text = String::with_capacity(resp.reason.len() + 32);
+    push_decimal(&mut text, u64::from(resp.code));
+    if !resp.reason.is_empty() {
+        text.push(' ');
+        text.push_str(resp.reason);
     }
+    text
 }
 
 #[cfg(test)]
@@ -353,12 +364,11 @@ mod tests {
         let mut tx = udp(t0);
         tx.poll_transmit(t0);
         let later = t0 + Duration::from_millis(20);
-        let trying = tx.handle(&response(100, "Trying", "z9hG4bKours"), later);
-        assert_eq!(trying, Ok(Received::Pending));
+        let trying = response(100, "Trying", "z9hG4bKours");
+        assert_eq!(tx.handle(&trying, later), Ok(Received::Pending));
         assert_eq!(tx.state(), State::Proceeding);
-        let ok = tx
-            .handle(&response(200, "OK", "z9hG4bKours"), later)
-            .unwrap();
+        let ok = response(200, "OK", "z9hG4bKours");
+        let ok = tx.handle(&ok, later).unwrap();
         let Received::Final(resp) = ok else {
             panic!("200 is final: {ok:?}")
         };
@@ -393,8 +403,8 @@ mod tests {
         let t0 = Instant::now();
         let mut tx = udp(t0);
         tx.poll_transmit(t0);
-        let theirs = tx.handle(&response(200, "OK", "z9hG4bKtheirs"), t0);
-        assert_eq!(theirs, Ok(Received::Pending));
+        let theirs = response(200, "OK", "z9hG4bKtheirs");
+        assert_eq!(tx.handle(&theirs, t0), Ok(Received::Pending));
         assert_eq!(tx.state(), State::Trying);
         assert!(tx
             .seen()

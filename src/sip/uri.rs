@@ -154,10 +154,15 @@ impl SipUri {
     /// URI's own. No user part by default: stock Kamailio answers `200 Keepalive` only to
     /// an OPTIONS without one, and 404 to `sip:s@host`.
     pub fn request_uri(&self, user: Option<&str>) -> String {
-        match user.or(self.user.as_deref()) {
-            Some(u) => format!("sip:{u}@{}", self.target),
-            None => format!("sip:{}", self.target),
+        let user = user.or(self.user.as_deref());
+        let mut uri = String::with_capacity(48);
+        uri.push_str("sip:");
+        if let Some(u) = user {
+            uri.push_str(u);
+            uri.push('@');
         }
+        self.target.push_to(&mut uri);
+        uri
     }
 }
 
