@@ -38,9 +38,11 @@
 //! - [`deadline`]: the one deadline type all I/O runs under.
 //! - [`outcome`]: the one outcome type ([`Outcome`], [`Verdict`], [`Stage`]).
 //! - [`error`]: [`CheckError`], for checks that could not run as configured.
-//! - [`target`]: host and port parsing (`host:port`, `[v6]:port`, `tcp://host:port`), and
-//!   masking passwords in anything shown.
+//! - [`target`]: host and port parsing (`host:port`, `[v6]:port`, `tcp://host:port`),
+//!   addresses as text, and masking passwords in anything shown.
 //! - [`token`]: random identifiers (SIP branch and Call-ID, Digest cnonce).
+//! - [`decimal`]: numbers, durations and IPv4 addresses appended to text by hand, for the
+//!   strings a daemon builds a thousand times a second.
 //! - [`escape`]: `\r\n` escapes in arguments, safe rendering of server bytes.
 //! - [`textproto`]: framing of HTTP-like text messages (SIP, RTSP), sans I/O.
 //! - [`net`]: the probe context, and resolve, connect, send and bounded read with progress
