@@ -7,7 +7,7 @@
 //! serves until killed. It reads requests with its own minimal code, not the library's,
 //! so a parser bug cannot hide itself by agreeing with its own output.
 //!
-//! SIP behaviours: ok, silence, second-retransmission, trying-then-ok, stray-then-ok,
+//! SIP behaviours: ok, ok-duplicated, silence, second-retransmission, trying-then-ok, stray-then-ok,
 //! wrong-branch, garbage, truncated, oversized, reset, close, 401, 503, compact,
 //! split, pipelined, two-lengths.
 //!
@@ -75,6 +75,8 @@ fn response(code: &str, request: &str, extra: &str) -> Vec<u8> {
 fn replies(behaviour: &str, request: &str, n: usize) -> Vec<Vec<u8>> {
     match behaviour {
         "ok" => vec![response("200 OK", request, "")],
+        // As when a retransmission crossed the answer: the answer twice, back to back.
+        "ok-duplicated" => vec![response("200 OK", request, ""); 2],
         "silence" | "close" => vec![],
         "second-retransmission" if n >= 3 => vec![response("200 OK", request, "")],
         "second-retransmission" => vec![],
@@ -141,9 +143,14 @@ fn sip_udp(bind: &str, behaviour: &str) {
         let n = seen.entry(from).or_default();
         *n += 1;
         let request = String::from_utf8_lossy(&buf[..len]).into_owned();
-        for reply in replies(behaviour, &request, *n) {
+        // 20 ms between the replies to one request (a 100 Trying, then the answer), none
+        // after the last: one peer answers several checks ten times a second.
+        let gap = if behaviour == "ok-duplicated" { 0 } else { 20 };
+        for (i, reply) in replies(behaviour, &request, *n).into_iter().enumerate() {
+            if i > 0 {
+                thread::sleep(Duration::from_millis(gap));
+            }
             let _ = socket.send_to(&reply, from);
-            thread::sleep(Duration::from_millis(20));
         }
     }
 }

@@ -541,14 +541,11 @@ impl UdpReuse {
     }
 
     fn keep(&self, peer: SocketAddr, source: Option<IpAddr>, socket: UdpSocket, local: SocketAddr) {
-        // The answer was read without reading on to an empty queue, so the runtime still
-        // marks the socket readable, and the next probe's drain would pay a system call to
-        // learn that nothing came. Forgotten here without one: whatever arrives from now
-        // on marks it again, and a datagram that slipped in before is read after the next
-        // request and ignored there.
-        let _ = socket.try_io(tokio::io::Interest::READABLE, || {
-            Err::<(), _>(io::Error::from(io::ErrorKind::WouldBlock))
-        });
+        // The runtime's readable mark is left as it is, though the next drain then pays a
+        // system call to learn that nothing came. Dropping it here would leave a datagram
+        // already queued (the answer to a retransmission) to be noticed only when another
+        // arrival wakes the socket: the answers would be seen only as long as every
+        // arrival wakes it, which is the kernel's business, not something to lean on.
         if let Ok(mut slot) = self.0.lock() {
             *slot = Some(KeptUdp {
                 peer,
@@ -560,12 +557,10 @@ impl UdpReuse {
     }
 }
 
-/// Reads and drops every datagram and pending error queued on `socket`, as far as the
-/// runtime has seen them arrive: through the runtime, not `recv(2)` directly, so a socket
-/// it has seen nothing arrive on costs no system call, and the `WouldBlock` that ends the
-/// loop clears its readiness flag (the receive after the next request then waits for the
-/// answer instead of first trying an empty queue). A datagram the runtime has not seen
-/// yet is read after the request and ignored there, not matching the new branch.
+/// Reads and drops every datagram and pending error queued on `socket`. Through the
+/// runtime, not `recv(2)` directly: the `WouldBlock` that ends the loop also clears its
+/// readable mark, so the receive after the next request waits for the answer instead of
+/// first trying an empty queue.
 fn drain(socket: &UdpSocket) -> io::Result<()> {
     let mut scrap = [0u8; 64];
     for _ in 0..256 {

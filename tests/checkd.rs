@@ -8,13 +8,13 @@ use std::fs;
 use std::os::unix::fs::MetadataExt as _;
 use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::support::peers::{fault_peer, fault_peer_on, PeerProcess};
-use crate::support::{bin, run, wait_for, Scratch};
+use crate::support::{command, run, wait_for, Run, Scratch};
 
 /// A running daemon, killed by PID when dropped (also on failure).
 struct Checkd {
@@ -42,7 +42,7 @@ impl Checkd {
         };
         d.write_config(config);
         let log = fs::File::create(d.dir.path("log")).expect("log");
-        let child = Command::new(bin("keepalived-checkd"))
+        let child = command("keepalived-checkd")
             .args(["-c", &d.config.to_string_lossy(), "--log", "stderr", "-v"])
             .env("NOTIFY_SOCKET", &notify_path)
             .envs(env.iter().copied())
@@ -169,6 +169,15 @@ impl Drop for Checkd {
             let _ = child.wait();
         }
     }
+}
+
+/// Runs keepalived-checkd with `args`, which it must refuse: exit 1, `needle` in its line.
+#[track_caller]
+fn refused(args: &[&str], needle: &str) -> Run {
+    let r = run("keepalived-checkd", args);
+    assert_eq!(r.code, Some(1), "{r:?}");
+    assert!(r.stdout.contains(needle), "{r:?}");
+    r
 }
 
 const INTERVAL: Duration = Duration::from_millis(100);
@@ -318,15 +327,20 @@ fn a_silent_target_does_not_delay_a_healthy_one() {
     let elapsed = started.elapsed();
     // The silent check's first probe is still waiting; the fast one probed all along.
     assert_eq!(silent_status["probes"], 0, "{silent_status}");
+    // Held back behind the silent probe, the fast check would have made one probe at most;
+    // a quarter of its ticks is far from that and safe from a loaded machine's hiccups.
     let probes = fast["probes"].as_u64().unwrap();
     let ticks = elapsed.as_millis() as u64 / 100;
     assert!(
-        probes * 10 >= ticks * 7,
+        probes * 4 >= ticks,
         "{probes} probes in {elapsed:?} at 100 ms: the silent target held the fast one back"
     );
     assert_eq!(fast["verdict"], "healthy");
     assert_eq!(d.track("fast"), "0\n");
-    assert!(pings >= 10, "{pings} watchdog pings in 2 s at 100 ms");
+    assert!(
+        pings >= 5,
+        "{pings} watchdog pings in 2 s at 100 ms, while a probe was waiting"
+    );
     // Ctrl-C by hand ends it as SIGTERM does, the silent probe still waiting.
     d.signal(libc::SIGINT);
     assert!(d.wait_exit(Duration::from_secs(3)).success(), "{}", d.log());
@@ -377,6 +391,26 @@ fn only_if_master_counts_not_master_as_healthy_and_probes_on_the_master() {
 }
 
 #[test]
+fn an_answer_that_came_twice_never_hides_the_next_one() {
+    // The kept socket holds the duplicate when the probe ends; Linux wakes a socket's
+    // waiters only for a datagram landing in an empty queue, so a runtime that forgot the
+    // socket was readable would never see another answer on it.
+    let twice = fault_peer("sip", "udp", "ok-duplicated");
+    let config = format!(
+        "status_socket = \"@DIR@/checkd.sock\"\n\n{}",
+        sip_check("twice", twice.port, "")
+    );
+    let d = Checkd::start("twice-answered", &config, &[]);
+    wait_for("ten probes", Duration::from_secs(5), || {
+        d.status("twice")["probes"].as_u64().unwrap_or(0) >= 10
+    });
+    let status = d.status("twice");
+    assert_eq!(status["verdict"], "healthy", "{status}");
+    assert_eq!(status["failed_in_a_row"], 0, "{status}");
+    assert_eq!(status["transitions"], 0, "{status}");
+}
+
+#[test]
 fn reload_keeps_unchanged_checks_refuses_a_broken_config_and_sigterm_fails_every_file() {
     let ok = fault_peer("sip", "udp", "ok");
     let kept = sip_check("kept", ok.port, "");
@@ -389,6 +423,12 @@ fn reload_keeps_unchanged_checks_refuses_a_broken_config_and_sigterm_fails_every
     wait_for("all healthy", Duration::from_secs(3), || {
         d.track("kept") == "0\n" && d.track("removed") == "1\n" && d.track("moving") == "0\n"
     });
+    // Enough probes that a reset counter could not have caught up by the time it is read.
+    wait_for(
+        "ten probes of the kept check",
+        Duration::from_secs(5),
+        || d.status("kept")["probes"].as_u64().unwrap_or(0) >= 10,
+    );
     let before = d.status("kept");
     let inode = fs::metadata(d.path("kept.track")).unwrap().ino();
 
@@ -407,9 +447,9 @@ fn reload_keeps_unchanged_checks_refuses_a_broken_config_and_sigterm_fails_every
     let after = d.status("kept");
     assert_eq!(after["since"], before["since"]);
     assert_eq!(after["transitions"], before["transitions"]);
-    assert_eq!(after["verdict"], "healthy");
+    assert_eq!(after["verdict"], "healthy", "{before} {after} {}", d.log());
     assert!(
-        after["probes"].as_u64() >= before["probes"].as_u64(),
+        after["probes"].as_u64().expect("probes") >= before["probes"].as_u64().expect("probes"),
         "{before} {after}"
     );
     assert_eq!(
@@ -492,11 +532,10 @@ fn check_config_gives_file_line_and_reason() {
         (code, out),
         (Some(0), format!("{}: 1 checks, OK\n", path.display()))
     );
-    let missing = run(
-        "keepalived-checkd",
+    let missing = refused(
         &["check-config", "/nonexistent/checkd.toml"],
+        "cannot read the configuration:",
     );
-    assert_eq!(missing.code, Some(1));
     assert!(
         missing
             .stdout
@@ -505,28 +544,17 @@ fn check_config_gives_file_line_and_reason() {
     );
     // The daemon itself refuses to start on it, with the same lines.
     let (_, _, path, _dir) = config_errors("daemon", "[[check]]\nname = 1\n");
-    let daemon = run(
-        "keepalived-checkd",
+    refused(
         &["-c", &path.to_string_lossy(), "--log", "none"],
-    );
-    assert_eq!(daemon.code, Some(1));
-    assert!(
-        daemon.stdout.contains(&format!("{}:2:", path.display())),
-        "{daemon:?}"
+        &format!("{}:2:", path.display()),
     );
 }
 
 #[test]
 fn status_without_a_daemon_second_daemon_and_untrusted_directory_are_refused() {
-    let run1 = run(
-        "keepalived-checkd",
+    refused(
         &["status", "--socket", "/nonexistent/checkd.sock"],
-    );
-    assert_eq!(run1.code, Some(1));
-    assert!(
-        run1.stdout
-            .contains("cannot reach the daemon at /nonexistent/checkd.sock"),
-        "{run1:?}"
+        "cannot reach the daemon at /nonexistent/checkd.sock",
     );
 
     let ok: PeerProcess = fault_peer("sip", "udp", "ok");
@@ -535,16 +563,9 @@ fn status_without_a_daemon_second_daemon_and_untrusted_directory_are_refused() {
         sip_check("one", ok.port, "")
     );
     let d = Checkd::start("twice", &config, &[]);
-    let second = run(
-        "keepalived-checkd",
+    refused(
         &["-c", &d.config.to_string_lossy(), "--log", "none"],
-    );
-    assert_eq!(second.code, Some(1));
-    assert!(
-        second
-            .stdout
-            .contains("another keepalived-checkd answers there"),
-        "{second:?}"
+        "another keepalived-checkd answers there",
     );
     assert!(d.status("one").is_object(), "the first daemon runs on");
 
@@ -559,19 +580,14 @@ fn status_without_a_daemon_second_daemon_and_untrusted_directory_are_refused() {
         dir.display()
     );
     fs::write(open.path("checkd.toml"), config).unwrap();
-    let refused = run(
-        "keepalived-checkd",
+    refused(
         &[
             "-c",
             &open.path("checkd.toml").to_string_lossy(),
             "--log",
             "none",
         ],
-    );
-    assert_eq!(refused.code, Some(1));
-    assert!(
-        refused.stdout.contains("writable by everyone"),
-        "{refused:?}"
+        "writable by everyone",
     );
     assert!(!dir.join("x.track").exists());
 }
