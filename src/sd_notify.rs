@@ -7,11 +7,10 @@ use std::io;
 use std::os::unix::net::UnixDatagram;
 use std::time::Duration;
 
-/// Sends `message` (`KEY=VALUE` lines) to the service manager. `Ok(false)` when there is
-/// none.
-pub fn notify(message: &str) -> io::Result<bool> {
+/// Sends `message` (`KEY=VALUE` lines) to the service manager, if there is one.
+pub fn notify(message: &str) -> io::Result<()> {
     let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
-        return Ok(false);
+        return Ok(());
     };
     let socket = UnixDatagram::unbound()?;
     // A service manager that does not read (its queue is full) must never stop the
@@ -25,7 +24,7 @@ pub fn notify(message: &str) -> io::Result<bool> {
     } else {
         socket.send_to(message.as_bytes(), &path)?;
     }
-    Ok(true)
+    Ok(())
 }
 
 /// How often to send `WATCHDOG=1`: half of `$WATCHDOG_USEC`, when it is set for this

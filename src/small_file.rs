@@ -47,7 +47,7 @@ pub fn open_at(dir: Option<BorrowedFd<'_>>, path: &Path, links: Links) -> io::Re
 }
 
 /// `path` for a system call.
-pub fn c_path(path: &Path) -> io::Result<CString> {
+fn c_path(path: &Path) -> io::Result<CString> {
     CString::new(path.as_os_str().as_bytes())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL byte in the path"))
 }
@@ -55,12 +55,7 @@ pub fn c_path(path: &Path) -> io::Result<CString> {
 /// openat(2) of `name` in `dirfd` with `flags` plus O_NONBLOCK, O_NOCTTY and O_CLOEXEC
 /// (`mode` for O_CREAT). The refusals that follow from O_NOFOLLOW and O_NONBLOCK are
 /// `InvalidData` errors saying what is there.
-pub fn openat(
-    dirfd: RawFd,
-    name: &CStr,
-    flags: libc::c_int,
-    mode: libc::mode_t,
-) -> io::Result<File> {
+fn openat(dirfd: RawFd, name: &CStr, flags: libc::c_int, mode: libc::mode_t) -> io::Result<File> {
     let flags = flags | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
     // SAFETY: openat with a NUL-terminated name; the descriptor is owned by the File.
     let fd = unsafe { libc::openat(dirfd, name.as_ptr(), flags, libc::c_uint::from(mode)) };
@@ -84,7 +79,7 @@ pub fn openat(
 
 /// Whether `meta` is a regular file; if not, an error saying what it is (`InvalidData`,
 /// or `Other` for a directory, which cannot be replaced by renaming a file over it).
-pub fn check_regular(meta: &Metadata) -> io::Result<()> {
+fn check_regular(meta: &Metadata) -> io::Result<()> {
     let kind = meta.file_type();
     let what = if kind.is_file() {
         return Ok(());
@@ -124,8 +119,8 @@ pub fn check_owner(meta: &Metadata) -> io::Result<()> {
     ))
 }
 
-/// Reads the opened `file` whole, refusing anything but a regular file
-/// ([`check_regular`]) and anything longer than `max` bytes (`InvalidData`).
+/// Reads the opened `file` whole, refusing anything but a regular file ("it is a FIFO,
+/// not a regular file (refused)") and anything longer than `max` bytes (`InvalidData`).
 pub fn read_regular(mut file: File, max: usize) -> io::Result<Vec<u8>> {
     let meta = file.metadata()?;
     check_regular(&meta)?;
@@ -218,13 +213,20 @@ pub fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .file_name()
         .and_then(|n| n.to_str())
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a UTF-8 file name"))?;
+    let dir = parent_dir(path, true)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+    replace_in(&dir, name, bytes, path)
+}
+
+/// `path`'s directory (`.` for a bare name), opened after [`crate::trusted_dir`]'s check;
+/// `create` makes it (mode 0755) when missing. Errors start "its directory".
+pub fn parent_dir(path: &Path, create: bool) -> io::Result<File> {
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let dir = trusted_dir::open(parent, true)
-        .map_err(|e| io::Error::new(e.kind(), format!("{}: its directory {e}", path.display())))?;
-    replace_in(&dir, name, bytes, path)
+    trusted_dir::open(parent, create)
+        .map_err(|e| io::Error::new(e.kind(), format!("its directory {e}")))
 }
 
 /// Removes the file `path` (never a directory), its directory checked as for
@@ -243,13 +245,7 @@ fn parent_and_name(path: &Path) -> io::Result<(File, CString)> {
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let dir = trusted_dir::open(parent, false)
-        .map_err(|e| io::Error::new(e.kind(), format!("its directory {e}")))?;
-    Ok((dir, c_path(Path::new(name))?))
+    Ok((parent_dir(path, false)?, c_path(Path::new(name))?))
 }
 
 /// [`open`] then [`read_regular`].

@@ -5,14 +5,15 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::bin;
+use crate::support::{bin, run};
 
-fn configs(dir: &Path, out: &mut Vec<PathBuf>) {
+/// Every file under `dir` (recursively) whose name ends in `.ext`.
+fn configs(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("contrib dir") {
         let path = entry.expect("entry").path();
         if path.is_dir() {
-            configs(&path, out);
-        } else if path.extension().is_some_and(|e| e == "conf") {
+            configs(&path, ext, out);
+        } else if path.extension().is_some_and(|e| e == ext) {
             out.push(path);
         }
     }
@@ -29,6 +30,7 @@ fn every_example_config_passes_keepalived_t() {
     let mut found = Vec::new();
     configs(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/keepalived"),
+        "conf",
         &mut found,
     );
     assert!(!found.is_empty(), "no configs found");
@@ -82,30 +84,13 @@ fn every_example_config_passes_keepalived_t() {
 fn every_example_checkd_config_passes_check_config() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/keepalived");
     let mut found = Vec::new();
-    for sub in std::fs::read_dir(&dir).expect("contrib dir") {
-        let sub = sub.expect("entry").path();
-        if !sub.is_dir() {
-            continue;
-        }
-        for entry in std::fs::read_dir(&sub).expect("dir") {
-            let path = entry.expect("entry").path();
-            if path.extension().is_some_and(|e| e == "toml") {
-                found.push(path);
-            }
-        }
-    }
+    configs(&dir, "toml", &mut found);
     assert!(!found.is_empty(), "no keepalived-checkd configs found");
     for toml in found {
-        let out = Command::new(bin("keepalived-checkd"))
-            .arg("check-config")
-            .arg(&toml)
-            .output()
-            .expect("check-config");
-        assert!(
-            out.status.success(),
-            "{}: {}",
-            toml.display(),
-            String::from_utf8_lossy(&out.stdout)
+        let r = run(
+            "keepalived-checkd",
+            &["check-config", &toml.to_string_lossy()],
         );
+        assert_eq!(r.code, Some(0), "{}: {}", toml.display(), r.stdout);
     }
 }

@@ -154,8 +154,7 @@ fn a_record_with_an_impossible_time_is_corrupt_not_a_panic() {
     let sd = s.state_dir();
     let record = s.path("state").join("VI_1.instance");
     for secs in ["18446744073709551615", "253402300800"] {
-        let r = notify(&["--state-dir", &sd, "INSTANCE", "VI_1", "MASTER", "100"]);
-        assert_eq!(r.code, Some(0), "{r:#?}");
+        recorded(&sd, "VI_1", "MASTER", "100");
         edit(&record, "unix_time", secs);
         // The gate: not MASTER as far as it can tell, and why.
         let r = gated_check(&sd, "VI_1");
@@ -201,8 +200,7 @@ fn a_fifo_or_a_device_in_place_of_a_record_never_blocks() {
     // past its deadline; /dev/zero grew ka-notify to a gigabyte.
     let s = Scratch::new("fifo-record");
     let sd = s.state_dir();
-    let r = notify(&["--state-dir", &sd, "INSTANCE", "VI_0", "MASTER", "100"]);
-    assert_eq!(r.code, Some(0), "{r:#?}");
+    recorded(&sd, "VI_0", "MASTER", "100");
     let dir = s.path("state");
     mkfifo(&dir.join("VI_1.instance"));
     std::os::unix::fs::symlink("/dev/zero", dir.join("VI_2.instance")).unwrap();
@@ -269,7 +267,7 @@ fn a_record_from_the_future_or_another_boot_never_holds_events_back() {
     let sd = s.state_dir();
     let record = s.path("state").join("VI_1.instance");
     // A hand-edited sequence far ahead of this boot's clock.
-    notify(&["--state-dir", &sd, "INSTANCE", "VI_1", "MASTER", "100"]);
+    recorded(&sd, "VI_1", "MASTER", "100");
     edit(&record, "seq", "18446744073709551615.1");
     recorded(&sd, "VI_1", "BACKUP", "90");
     assert_eq!(s.state("VI_1").state, VrrpState::Backup);

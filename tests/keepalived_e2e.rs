@@ -237,16 +237,7 @@ impl Lab {
         // Ready when check-sip, run inside the node, says so.
         let (netns, uri) = (n.netns.clone(), format!("sip:{}:5060", n.addr));
         wait_for("kamailio to answer", Duration::from_secs(15), || {
-            Command::new("ip")
-                .args([
-                    "netns",
-                    "exec",
-                    &netns,
-                    bin("check-sip"),
-                    &uri,
-                    "--log",
-                    "none",
-                ])
+            in_netns(&netns, &[bin("check-sip"), &uri, "--log", "none"])
                 .stdout(Stdio::null())
                 .status()
                 .is_ok_and(|s| s.success())
@@ -630,7 +621,6 @@ fn failover_with_keepalived_checkd_track_file_and_track_process() {
     let pid = lab.nodes[1].checkd.as_ref().expect("checkd on b").id() as i32;
     // SAFETY: the daemon this test started (ip netns exec execs it: same PID).
     unsafe { libc::kill(pid, libc::SIGKILL) };
-    let killed = Instant::now();
     let took = wait_for("the VIP to move back to a", Duration::from_secs(10), || {
         lab.has_vip(0)
     });
@@ -638,7 +628,6 @@ fn failover_with_keepalived_checkd_track_file_and_track_process() {
         "failover (keepalived-checkd killed with SIGKILL) took {} ms",
         took.as_millis()
     );
-    assert!(killed.elapsed() < Duration::from_secs(10));
     assert_eq!(
         lab.track_value(1),
         "0\n",

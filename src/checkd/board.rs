@@ -122,11 +122,7 @@ impl Entry {
 
     /// The verdict's name: `healthy`, `failed`, or `pending` before the first verdict.
     pub fn verdict_name(&self) -> &'static str {
-        if self.tracker.settled() {
-            self.tracker.health().as_str()
-        } else {
-            "pending"
-        }
+        self.tracker.verdict().map_or("pending", Health::as_str)
     }
 }
 
@@ -164,9 +160,12 @@ impl Board {
     pub fn status_text(&self, now: SystemTime) -> String {
         let mut out = String::new();
         for (name, e) in &self.checks {
-            let verdict = match (e.tracker.settled(), e.tracker.health()) {
-                (true, h) => h.as_str().to_string(),
-                (false, h) => format!("pending (shows {} until the first verdict)", h.as_str()),
+            let verdict = match e.tracker.verdict() {
+                Some(h) => h.as_str().to_string(),
+                None => format!(
+                    "pending (shows {} until the first verdict)",
+                    e.tracker.health().as_str()
+                ),
             };
             let rtt = match e.last_rtt() {
                 Some(rtt) => format!("rtt {}", crate::deadline::format_ms(rtt)),
@@ -247,12 +246,7 @@ impl Board {
                 "keepalived_checkd_up",
                 "gauge",
                 "1 when the check's verdict is healthy, 0 when failed or not reached yet.",
-                &|e| {
-                    Some(
-                        u8::from(e.tracker.settled() && e.tracker.health() == Health::Healthy)
-                            .to_string(),
-                    )
-                },
+                &|e| Some(u8::from(e.tracker.verdict() == Some(Health::Healthy)).to_string()),
             ),
             (
                 "keepalived_checkd_rtt_seconds",

@@ -128,10 +128,15 @@ pub fn load(path: &Path, parse_check: ParseCheck<'_>) -> Result<Config, Vec<Conf
             reason,
         }]
     };
-    let bytes = small_file::read(path, Links::Follow, MAX_CONFIG)
-        .map_err(|e| at(format!("cannot read the configuration: {e}")))?;
-    let text = String::from_utf8(bytes).map_err(|_| at("not UTF-8 text".into()))?;
+    let text = read_text(path).map_err(at)?;
     parse(&text, path, parse_check)
+}
+
+/// The configuration file's text: a regular file of at most [`MAX_CONFIG`] bytes of UTF-8.
+fn read_text(path: &Path) -> Result<String, String> {
+    let bytes = small_file::read(path, Links::Follow, MAX_CONFIG)
+        .map_err(|e| format!("cannot read the configuration: {e}"))?;
+    String::from_utf8(bytes).map_err(|_| "not UTF-8 text".into())
 }
 
 /// The status socket `path` names, read leniently (the rest of the file may have errors
@@ -141,9 +146,8 @@ pub fn status_socket_of(path: &Path) -> PathBuf {
     struct SocketOnly {
         status_socket: Option<String>,
     }
-    small_file::read(path, Links::Follow, MAX_CONFIG)
+    read_text(path)
         .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
         .and_then(|text| toml::from_str::<SocketOnly>(&text).ok())
         .and_then(|c| c.status_socket)
         .map_or_else(|| PathBuf::from(DEFAULT_STATUS_SOCKET), PathBuf::from)
@@ -278,9 +282,9 @@ fn one_check(
     parse_check: ParseCheck<'_>,
     fail: &mut impl FnMut(std::ops::Range<usize>, String),
 ) -> Option<CheckConfig> {
-    let errors_before = std::cell::Cell::new(0usize);
+    let mut errors = 0usize;
     let mut failed = |span, reason| {
-        errors_before.set(errors_before.get() + 1);
+        errors += 1;
         fail(span, reason)
     };
     let name = raw.name.get_ref().clone();
@@ -364,12 +368,11 @@ fn one_check(
     };
     let file = absolute(&raw.file, "file", &mut failed);
     let line = raw.check.get_ref().clone();
-    let check = match crate::small_file::c_path(Path::new(&line)).map(|_| ()) {
-        Err(_) => {
-            failed(raw.check.span(), "a NUL byte in the check line".into());
-            None
-        }
-        Ok(()) => match (parse_check)(&line) {
+    let check = if line.contains('\0') {
+        failed(raw.check.span(), "a NUL byte in the check line".into());
+        None
+    } else {
+        match (parse_check)(&line) {
             Ok(mut check) => {
                 if let Some(gate) = &raw.only_if_master {
                     if check.only_if_master.is_some() {
@@ -386,9 +389,9 @@ fn one_check(
                 failed(raw.check.span(), format!("check: {why}"));
                 None
             }
-        },
+        }
     };
-    if errors_before.get() > 0 {
+    if errors > 0 {
         return None;
     }
     Some(CheckConfig {

@@ -45,7 +45,7 @@ impl FailSafe {
     pub fn fail_all(&self) {
         if let Ok(files) = self.0.try_lock() {
             for (file, value) in files.iter() {
-                let _ = small_file::replace(file, format!("{value}\n").as_bytes());
+                let _ = small_file::replace(file, track_text(*value).as_bytes());
             }
         }
     }
@@ -254,8 +254,7 @@ impl Daemon {
         }
         let mut board = lock(&self.board);
         for entry in board.checks.values_mut() {
-            let failed = entry.config.failed_value;
-            write_track(entry, failed);
+            fail_track(entry);
         }
         if let Some(metrics) = board.metrics_file.take() {
             remove_metrics(&metrics);
@@ -268,8 +267,7 @@ impl Daemon {
 /// writes its file.
 fn fail_unless_kept(entry: &mut Entry, files: &HashSet<&Path>) {
     if !files.contains(entry.config.file.as_path()) {
-        let failed = entry.config.failed_value;
-        write_track(entry, failed);
+        fail_track(entry);
     }
 }
 
@@ -302,7 +300,7 @@ async fn probe_loop(cfg: Arc<CheckConfig>, board: Arc<Mutex<Board>>) {
     let reuse = Arc::new(crate::net::UdpReuse::default());
     loop {
         tokio::time::sleep_until(due.into()).await;
-        let outcome = cfg.check.run(Instant::now(), &reuse).await;
+        let outcome = cfg.check.run(&reuse).await;
         let next = ticks.after(due, Instant::now());
         record(&board, &cfg, outcome, next.skipped);
         due = next.at;
@@ -366,13 +364,24 @@ fn log_change(entry: &Entry, change: Change) {
     }
 }
 
+/// A track file's contents: the value on a line, read by keepalived with strtol.
+fn track_text(value: i32) -> String {
+    format!("{value}\n")
+}
+
+/// Sets the entry's track file to its failed value.
+fn fail_track(entry: &mut Entry) {
+    let failed = entry.config.failed_value;
+    write_track(entry, failed);
+}
+
 /// Writes `value` to the entry's track file by replacing it (keepalived watches the
 /// directory for IN_CLOSE_WRITE and IN_MOVED_TO on the file's name, so a rename is seen,
 /// and a reader never sees an empty file). A failure is logged once, and retried at the
 /// next probe.
 fn write_track(entry: &mut Entry, value: i32) {
     let cfg = entry.config.clone();
-    match small_file::replace(&cfg.file, format!("{value}\n").as_bytes()) {
+    match small_file::replace(&cfg.file, track_text(value).as_bytes()) {
         Ok(()) => {
             if entry.write_error.take().is_some() {
                 info!(
@@ -439,9 +448,7 @@ const STATUS_IO_LIMIT: Duration = Duration::from_secs(2);
 impl StatusServer {
     fn bind(path: &Path, board: Arc<Mutex<Board>>) -> Result<StatusServer, String> {
         let shown = path.display();
-        let parent = path.parent().unwrap_or(Path::new("/"));
-        crate::trusted_dir::open(parent, true)
-            .map_err(|e| format!("status socket {shown}: its directory {e}"))?;
+        small_file::parent_dir(path, true).map_err(|e| format!("status socket {shown}: {e}"))?;
         if std::os::unix::net::UnixStream::connect(path).is_ok() {
             return Err(format!(
                 "status socket {shown}: another keepalived-checkd answers there (two daemons would fight over the track files)"

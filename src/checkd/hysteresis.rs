@@ -38,8 +38,8 @@ pub struct Change {
 pub struct Tracker {
     rise: u32,
     fall: u32,
-    health: Health,
-    settled: bool,
+    initial: Health,
+    verdict: Option<Health>,
     ok_run: u32,
     fail_run: u32,
     transitions: u64,
@@ -52,8 +52,8 @@ impl Tracker {
         Tracker {
             rise: rise.max(1),
             fall: fall.max(1),
-            health: initial,
-            settled: false,
+            initial,
+            verdict: None,
             ok_run: 0,
             fail_run: 0,
             transitions: 0,
@@ -75,27 +75,24 @@ impl Tracker {
             self.ok_run = 0;
             (self.fail_run, self.fall, Health::Failed)
         };
-        let settled_there = self.settled && self.health == to;
-        if settled_there || run < needed {
+        if self.verdict == Some(to) || run < needed {
             return None;
         }
-        let from = self.settled.then_some(self.health);
-        self.settled = true;
-        self.health = to;
+        let from = self.verdict.replace(to);
         if from.is_some() {
             self.transitions += 1;
         }
         Some(Change { from, to, run })
     }
 
-    /// What the track file should say.
+    /// What the track file should say: the verdict, or the initial value before one.
     pub fn health(&self) -> Health {
-        self.health
+        self.verdict.unwrap_or(self.initial)
     }
 
-    /// Whether a verdict was reached (otherwise the file shows the initial value).
-    pub fn settled(&self) -> bool {
-        self.settled
+    /// The verdict reached; `None` before the first (the file shows the initial value).
+    pub fn verdict(&self) -> Option<Health> {
+        self.verdict
     }
 
     /// Successes in a row.
@@ -137,7 +134,7 @@ mod tests {
     fn the_first_verdict_needs_rise_or_fall_in_a_row() {
         let mut t = Tracker::new(2, 3, Health::Failed);
         assert_eq!(feed(&mut t, "+-+"), [None, None, None]);
-        assert!(!t.settled());
+        assert_eq!(t.verdict(), None);
         assert_eq!(t.health(), Health::Failed);
         let reached = t.observe(true);
         assert_eq!(
@@ -160,7 +157,7 @@ mod tests {
                 run: 3
             })
         );
-        assert!(t.settled());
+        assert!(t.verdict().is_some());
     }
 
     #[test]

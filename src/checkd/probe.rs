@@ -44,11 +44,12 @@ pub struct CheckLine {
 }
 
 impl CheckLine {
-    /// Probes once, the deadline counting from `started`; a UDP socket is kept in `reuse`
-    /// for the next probe of the same check. Not MASTER under
+    /// Probes once, the deadline counting from now; a UDP socket is kept in `reuse` for
+    /// the next probe of the same check. Not MASTER under
     /// `--only-if-master` is [`crate::Verdict::Skipped`], which counts as healthy, as the
     /// one-shot program's exit 0 does; a state directory that cannot be trusted fails.
-    pub async fn run(&self, started: Instant, reuse: &Arc<UdpReuse>) -> Outcome {
+    pub async fn run(&self, reuse: &Arc<UdpReuse>) -> Outcome {
+        let started = Instant::now();
         if let Some(name) = &self.only_if_master {
             match master_gate(&self.state_dir, name) {
                 Ok(Gate::Run) => {}

@@ -46,11 +46,6 @@ impl Ticks {
             skipped,
         }
     }
-
-    /// The interval.
-    pub fn interval(&self) -> Duration {
-        self.interval
-    }
 }
 
 #[cfg(test)]
@@ -95,6 +90,5 @@ mod tests {
         let ticks = Ticks::new(t0, 100 * MS);
         let next = ticks.after(t0, t0);
         assert_eq!(next.at, t0 + 100 * MS);
-        assert_eq!(ticks.interval(), 100 * MS);
     }
 }

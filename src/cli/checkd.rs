@@ -15,7 +15,8 @@ use super::check_rtsp::CheckRtsp;
 use super::check_sip::CheckSip;
 use super::check_tcp::CheckTcp;
 use super::shell::{
-    self, clap_message, install_panic_hook, print_line, runtime, usage_error, Check,
+    self, block_on, clap_message, install_panic_hook, parse_program, print_line,
+    report_internal_error, Check,
 };
 use super::LogArgs;
 use crate::checkd::config::{self, Config, ConfigError, DEFAULT_CONFIG};
@@ -162,9 +163,9 @@ pub fn parse_check_line(line: &str) -> Result<CheckLine, String> {
         .and_then(|n| n.to_str())
         .unwrap_or_default();
     match program {
-        "check-tcp" => check_line::<CheckTcp>(&words, ProbeOptions::Tcp),
-        "check-sip" => check_line::<CheckSip>(&words, ProbeOptions::Sip),
-        "check-rtsp" => check_line::<CheckRtsp>(&words, ProbeOptions::Rtsp),
+        CheckTcp::PROGRAM => check_line::<CheckTcp>(&words, ProbeOptions::Tcp),
+        CheckSip::PROGRAM => check_line::<CheckSip>(&words, ProbeOptions::Sip),
+        CheckRtsp::PROGRAM => check_line::<CheckRtsp>(&words, ProbeOptions::Rtsp),
         _ => Err(format!(
             "'{first}' is not check-tcp, check-sip or check-rtsp (the line starts with the program)"
         )),
@@ -211,17 +212,11 @@ pub fn main() -> ExitCode {
     install_panic_hook(move |message| {
         // Never leave a track file claiming health nobody measures any more.
         on_panic.fail_all();
-        let line = format!("{PROGRAM}: internal error: {message}").replace('\n', " ");
-        error!("{line}");
-        print_line(&line);
-        1
+        report_internal_error(PROGRAM, &message)
     });
-    let cli = match Checkd::try_parse() {
+    let cli = match parse_program::<Checkd>(PROGRAM) {
         Ok(cli) => cli,
-        Err(e) => {
-            let code = usage_error(PROGRAM, e, 1, |m| format!("{PROGRAM}: bad arguments: {m}"));
-            return ExitCode::from(code);
-        }
+        Err(code) => return ExitCode::from(code),
     };
     match cli.command {
         Some(Mode::CheckConfig { file }) => match load(&file) {
@@ -272,16 +267,10 @@ fn run(path: &Path, log: &LogArgs, fail_safe: FailSafe) -> ExitCode {
             ));
         }
     };
-    let rt = match runtime() {
-        Ok(rt) => rt,
-        Err(e) => return fail(e.to_string()),
-    };
-    let served = rt.block_on(daemon::serve(config, &load, fail_safe));
-    // A name lookup may still be running on a blocking thread; never wait for it.
-    rt.shutdown_background();
-    match served {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(format!("cannot start: {e}")),
+    match block_on(daemon::serve(config, &load, fail_safe)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => fail(format!("cannot start: {e}")),
+        Err(e) => fail(e.to_string()),
     }
 }
 
@@ -422,24 +411,18 @@ file = "/run/a"
 "#;
         let got = errors(text);
         let want = [
-            (
-                "c.toml:4: check: check-sip: unexpected argument '--tranport'",
-                0,
-            ),
-            ("c.toml:8: name 'b b'", 1),
-            ("c.toml:10: interval '50ms' is below the 100ms minimum", 2),
-            ("c.toml:11: rise must be 1 to 1000, not 0", 3),
-            ("c.toml:14: healthy_value and failed_value are both 1", 4),
-            ("c.toml:12: file wants an absolute file path", 5),
-            ("c.toml:18: check: 'curl' is not check-tcp", 6),
-            ("c.toml:20: initial must be \"failed\" or \"healthy\"", 7),
-            (
-                "c.toml:23: a second check named 'a' (the first is on line 3)",
-                8,
-            ),
+            "c.toml:4: check: check-sip: unexpected argument '--tranport'",
+            "c.toml:8: name 'b b'",
+            "c.toml:10: interval '50ms' is below the 100ms minimum",
+            "c.toml:11: rise must be 1 to 1000, not 0",
+            "c.toml:14: healthy_value and failed_value are both 1",
+            "c.toml:12: file wants an absolute file path",
+            "c.toml:18: check: 'curl' is not check-tcp",
+            "c.toml:20: initial must be \"failed\" or \"healthy\"",
+            "c.toml:23: a second check named 'a' (the first is on line 3)",
         ];
         assert_eq!(got.len(), want.len(), "{got:#?}");
-        for (prefix, _) in want {
+        for prefix in want {
             assert!(
                 got.iter().any(|g| g.starts_with(prefix)),
                 "no error starting {prefix:?} in {got:#?}"

@@ -8,7 +8,9 @@ use std::time::Duration;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use tracing::error;
 
-use super::shell::{install_panic_hook, print_line, runtime, usage_error};
+use super::shell::{
+    block_on, install_panic_hook, parse_program, print_line, report_internal_error,
+};
 use super::LogArgs;
 use crate::notify::actions::split_command;
 use crate::notify::{self, event, fifo, status};
@@ -170,18 +172,10 @@ pub fn command() -> clap::Command {
 
 /// Runs ka-notify with the process's arguments.
 pub fn main() -> ExitCode {
-    install_panic_hook(|message| {
-        let line = format!("{PROGRAM}: internal error: {message}").replace('\n', " ");
-        error!("{line}");
-        print_line(&line);
-        1
-    });
-    let cli = match KaNotify::try_parse() {
+    install_panic_hook(|message| report_internal_error(PROGRAM, &message));
+    let cli = match parse_program::<KaNotify>(PROGRAM) {
         Ok(cli) => cli,
-        Err(e) => {
-            let code = usage_error(PROGRAM, e, 1, |m| format!("{PROGRAM}: bad arguments: {m}"));
-            return ExitCode::from(code);
-        }
+        Err(code) => return ExitCode::from(code),
     };
     match cli.command {
         Some(Mode::Status { state_dir }) => {
@@ -198,12 +192,8 @@ pub fn main() -> ExitCode {
             signals::block();
             logging::init(PROGRAM, options.log.target(), options.log.verbose);
             let opts = options.options();
-            match runtime() {
-                Ok(rt) => {
-                    let code = rt.block_on(fifo::read_events(&fifo, &opts));
-                    rt.shutdown_background();
-                    code
-                }
+            match block_on(fifo::read_events(&fifo, &opts)) {
+                Ok(code) => code,
                 Err(e) => {
                     error!("{e}");
                     print_line(&format!("{PROGRAM}: {e}"));

@@ -199,20 +199,21 @@ fn run_gated<C: Check>(
             }
         }
     }
-    let runtime = runtime()?;
     let ctx = ProbeContext::new(deadline, common.source);
-    let result = runtime.block_on(supervise(C::probe(opts, &ctx), &ctx));
-    // A name lookup may still be running on a blocking thread; never wait for it.
-    runtime.shutdown_background();
-    result
+    block_on(supervise(C::probe(opts, &ctx), &ctx))?
 }
 
-/// The runtime every program's async work runs on: one thread, the caller's.
-pub fn runtime() -> Result<tokio::runtime::Runtime, CheckError> {
-    tokio::runtime::Builder::new_current_thread()
+/// Runs `work` to its end on the runtime every program's async work runs on: one thread,
+/// the caller's. A name lookup may still be running on a blocking thread at the end; it
+/// is never waited for.
+pub fn block_on<F: Future>(work: F) -> Result<F::Output, CheckError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| CheckError::Internal(format!("cannot start runtime: {e}")))
+        .map_err(|e| CheckError::Internal(format!("cannot start runtime: {e}")))?;
+    let output = runtime.block_on(work);
+    runtime.shutdown_background();
+    Ok(output)
 }
 
 /// Runs `probe` until it ends, the deadline passes, or SIGTERM/SIGINT arrives.
@@ -328,6 +329,23 @@ pub fn clap_message(e: &clap::Error) -> String {
     let rendered = e.to_string();
     let first = rendered.lines().next().unwrap_or_default();
     first.trim_start_matches("error: ").trim().to_string()
+}
+
+/// The command line of a program that is not a check (ka-notify, keepalived-checkd); on a
+/// usage error (or `--help`) it has been reported by [`usage_error`] and the exit status
+/// is returned instead.
+pub fn parse_program<P: clap::Parser>(program: &'static str) -> Result<P, u8> {
+    P::try_parse()
+        .map_err(|e| usage_error(program, e, 1, |m| format!("{program}: bad arguments: {m}")))
+}
+
+/// A panic in a program that is not a check, reported on one line, logged and printed;
+/// the exit status (1), for [`install_panic_hook`].
+pub fn report_internal_error(program: &str, message: &str) -> u8 {
+    let line = format!("{program}: internal error: {message}").replace('\n', " ");
+    tracing::error!("{line}");
+    print_line(&line);
+    1
 }
 
 /// Replaces a panic's exit status 101 (up, under `misc_dynamic`) with the contract's:
