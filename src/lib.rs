@@ -45,6 +45,8 @@
 //!   strings a daemon builds a thousand times a second.
 //! - [`escape`]: `\r\n` escapes in arguments, safe rendering of server bytes.
 //! - [`textproto`]: framing of HTTP-like text messages (SIP, RTSP), sans I/O.
+//! - [`tls`]: TLS under the checks (rustls on ring): trust, SNI, client certificates, the
+//!   handshake and its failures in words, certificate lifetimes.
 //! - [`net`]: the probe context, and resolve, connect, send and bounded read with progress
 //!   for timeouts: the I/O under every driver.
 //! - [`accept`]: `--accept` status-code policies (SIP, RTSP).
@@ -93,6 +95,7 @@ pub mod state;
 pub mod target;
 pub mod tcp;
 pub mod textproto;
+pub mod tls;
 pub mod token;
 pub mod trusted_dir;
 #[cfg(kc_static_unwind)]

@@ -349,10 +349,12 @@ pub async fn send_logged_as<W: AsyncWrite + Unpin>(
         bytes.len(),
         printable(shown, TRACED_BYTES)
     );
-    writer
-        .write_all(bytes)
-        .await
-        .map_err(|e| Outcome::unhealthy(Stage::Send, describe_io(&e)))
+    // Flushed: over TLS the bytes may sit in the session until then (a no-op over TCP).
+    let written = match writer.write_all(bytes).await {
+        Ok(()) => writer.flush().await,
+        Err(e) => Err(e),
+    };
+    written.map_err(|e| Outcome::unhealthy(Stage::Send, describe_io(&e)))
 }
 
 /// Why [`read_until`] stopped.

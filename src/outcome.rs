@@ -20,6 +20,8 @@ pub enum Stage {
     Resolve,
     /// Opening the connection (or binding the UDP socket).
     Connect,
+    /// The TLS handshake.
+    Handshake,
     /// Writing the request.
     Send,
     /// Waiting for and reading the reply.
@@ -39,6 +41,7 @@ impl Stage {
             Stage::Setup => "setup",
             Stage::Resolve => "resolve",
             Stage::Connect => "connect",
+            Stage::Handshake => "handshake",
             Stage::Send => "send",
             Stage::Receive => "receive",
             Stage::Parse => "parse",

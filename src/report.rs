@@ -91,8 +91,16 @@ impl Report<'_> {
             line.push(' ');
         }
         line.push_str(&self.reason());
+        // Perfdata: the round-trip time, and a TLS certificate's days left.
+        let mut perfdata = " |";
         if let Ok(Outcome { rtt: Some(rtt), .. }) = self.result {
-            let _ = write!(line, " | time={:.6}s", rtt.as_secs_f64());
+            let _ = write!(line, "{perfdata} time={:.6}s", rtt.as_secs_f64());
+            perfdata = "";
+        }
+        if let Ok(outcome) = self.result {
+            if let Some((_, days)) = outcome.details.iter().find(|(k, _)| *k == "cert_days_left") {
+                let _ = write!(line, "{perfdata} cert_days={days}");
+            }
         }
         line
     }
@@ -207,6 +215,14 @@ mod tests {
         assert_eq!(
             report(&healthy).text_line(),
             "TCP OK - 127.0.0.1:22 connected in 0.213 ms | time=0.000213s"
+        );
+        let tls = Ok(
+            Outcome::healthy("TLS handshake in 1.2 ms", Duration::from_micros(1200))
+                .with_detail("cert_days_left", "89"),
+        );
+        assert_eq!(
+            report(&tls).text_line(),
+            "TCP OK - 127.0.0.1:22 TLS handshake in 1.2 ms | time=0.001200s cert_days=89"
         );
         let refused = Ok(Outcome::unhealthy(Stage::Connect, "connection refused"));
         assert_eq!(

@@ -1,11 +1,16 @@
-//! `check-tcp`: connect, optionally send, optionally expect.
+//! `check-tcp`: connect, optionally a TLS handshake, optionally send, optionally expect.
 //!
 //! Call [`probe`] with [`Options`] and a [`ProbeContext`].
+
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::deadline::format_ms;
 use crate::escape::printable;
 use crate::net::{self, ProbeContext, ReadEnd, SHOWN_BYTES};
 use crate::target::{Host, Target};
+use crate::tls::{self, TlsOptions};
 use crate::{Outcome, Stage};
 
 /// The default for [`Options::max_bytes`].
@@ -22,6 +27,8 @@ pub struct Options {
     pub expect: Option<Vec<u8>>,
     /// Read at most this many bytes while looking for `expect`.
     pub max_bytes: usize,
+    /// `--tls`: a TLS handshake after connecting; `send` and `expect` go inside it.
+    pub tls: Option<TlsOptions>,
 }
 
 impl Options {
@@ -32,6 +39,7 @@ impl Options {
             send: None,
             expect: None,
             max_bytes: DEFAULT_MAX_BYTES,
+            tls: None,
         }
     }
 }
@@ -45,21 +53,48 @@ pub async fn probe(opts: &Options, ctx: &ProbeContext) -> Outcome {
 async fn converse(opts: &Options, ctx: &ProbeContext) -> Result<Outcome, Outcome> {
     let target = &opts.target;
     let addrs = net::resolve(target, ctx).await?;
-    let mut conn = net::connect_tcp(&addrs, ctx).await?;
+    let conn = net::connect_tcp(&addrs, ctx).await?;
     // Name the address only when the target did not already: "db1:5432 connected to
     // 10.0.0.5:5432", but "127.0.0.1:22 connected".
     let to = match target.host {
         Host::Name(_) => format!(" to {}", conn.peer),
         Host::Ip(_) => String::new(),
     };
+    let Some(tls) = &opts.tls else {
+        let connected = format!("connected{to} in {}", format_ms(conn.connect_time));
+        let done = (connected, conn.connect_time);
+        return exchange(conn.stream, opts, ctx, conn.started, done, &to, "").await;
+    };
+    let (stream, negotiated) = tls::handshake(conn.stream, &target.host, tls, ctx).await?;
+    let handshake_time = conn.started.elapsed();
+    let handshake = format!(
+        "TLS handshake{to} in {} ({})",
+        format_ms(handshake_time),
+        negotiated.version,
+    );
+    let over = format!(" over {}", negotiated.version);
+    let done = (handshake, handshake_time);
+    let outcome = exchange(stream, opts, ctx, conn.started, done, &to, &over).await?;
+    Ok(negotiated.judge(outcome, tls.min_cert_days, SystemTime::now()))
+}
+
+/// Sends and expects over `stream` (TCP, or TLS over it); `done` is the healthy line and
+/// its round-trip time when there is nothing to expect, `over` names TLS in the line of a
+/// match.
+async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    opts: &Options,
+    ctx: &ProbeContext,
+    started: Instant,
+    done: (String, Duration),
+    to: &str,
+    over: &str,
+) -> Result<Outcome, Outcome> {
     if let Some(send) = &opts.send {
-        net::send(&mut conn.stream, send, ctx).await?;
+        net::send(&mut stream, send, ctx).await?;
     }
     let Some(want) = &opts.expect else {
-        return Ok(Outcome::healthy(
-            format!("connected{to} in {}", format_ms(conn.connect_time)),
-            conn.connect_time,
-        ));
+        return Ok(Outcome::healthy(done.0, done.1));
     };
 
     let shown_want = printable(want, SHOWN_BYTES);
@@ -68,15 +103,15 @@ async fn converse(opts: &Options, ctx: &ProbeContext) -> Result<Outcome, Outcome
     let mut reply = Vec::new();
     let max = opts.max_bytes;
     let mut search = Search::new(want);
-    let end = net::read_until(&mut conn.stream, &mut reply, max, ctx, |buf| {
+    let end = net::read_until(&mut stream, &mut reply, max, ctx, |buf| {
         search.found_in(buf)
     })
     .await?;
-    let rtt = conn.started.elapsed();
+    let rtt = started.elapsed();
     let got = printable(&reply, SHOWN_BYTES);
     let outcome = match end {
         ReadEnd::Done => Outcome::healthy(
-            format!("matched \"{shown_want}\"{to} in {}", format_ms(rtt)),
+            format!("matched \"{shown_want}\"{to}{over} in {}", format_ms(rtt)),
             rtt,
         ),
         ReadEnd::Closed if reply.is_empty() => Outcome::unhealthy(

@@ -247,7 +247,10 @@ fn ipv6_target() {
 fn bad_urls_and_options_exit_1() {
     for (args, why) in [
         (vec!["http://127.0.0.1/"], "scheme 'http' is not 'rtsp'"),
-        (vec!["rtsps://127.0.0.1/"], "not supported yet"),
+        (
+            vec!["rtsp://127.0.0.1/", "--insecure"],
+            "applies to TLS only",
+        ),
         (
             vec!["rtsp://127.0.0.1:554", "--describe"],
             "--describe needs the stream's path",
@@ -324,4 +327,77 @@ fn vlc_401_without_cseq_is_answered_and_a_wrong_cseq_still_fails() {
     );
     let r = against("wrong-cseq", &[]);
     assert_line(&r, 1, "RTSP CRITICAL - ", &["expected CSeq 1"]);
+}
+
+// --- rtsps:// against GStreamer's RTSP server with a certificate -------------------------
+
+mod tls {
+    use crate::support::peers::rtsps_server;
+    use crate::support::tls::Pki;
+    use crate::support::*;
+
+    #[test]
+    fn gstreamer_over_tls_options_describe_and_digest() {
+        let pki = Pki::new("rtsps");
+        let server = rtsps_server("digest", &pki.server);
+        let ca = pki.ca_file();
+        let url = format!("rtsps://127.0.0.1:{}/test", server.port);
+        let r = run("check-rtsp", &[&url, "--ca-file", &ca]);
+        assert_line(
+            &r,
+            0,
+            &format!("RTSP OK - {url} 200 OK in "),
+            &[" | time=", " cert_days="],
+        );
+        let r = run(
+            "check-rtsp",
+            &[&url, "--ca-file", &ca, "--describe", "-t", "3s"],
+        );
+        assert_line(
+            &r,
+            0,
+            "RTSP OK - ",
+            &["DESCRIBE 200 OK with 1 media (video) in "],
+        );
+        let secure = format!("rtsps://user:secret@127.0.0.1:{}/secure", server.port);
+        let r = run(
+            "check-rtsp",
+            &[
+                &secure,
+                "--ca-file",
+                &ca,
+                "--describe",
+                "-t",
+                "3s",
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(r.code, Some(0), "{r:#?}");
+        let v: serde_json::Value = serde_json::from_str(r.line()).expect("json");
+        assert_eq!(v["details"]["media"], "video");
+        assert_eq!(v["details"]["tls_verified"], "yes");
+        assert!(!r.stdout.contains("secret"), "{}", r.stdout);
+        // Without the test CA the certificate is not trusted.
+        assert_line(
+            &run("check-rtsp", &[&url]),
+            1,
+            "RTSP CRITICAL - ",
+            &["handshake: certificate of 127.0.0.1 not signed by a trusted CA"],
+        );
+    }
+
+    #[test]
+    fn tls_options_without_rtsps_are_refused() {
+        let r = run(
+            "check-rtsp",
+            &["rtsp://127.0.0.1/x", "--sni", "cam.example"],
+        );
+        assert_line(
+            &r,
+            1,
+            "RTSP UNKNOWN",
+            &["--sni applies to TLS only (use an rtsps:// URL)"],
+        );
+    }
 }

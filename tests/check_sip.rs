@@ -295,7 +295,7 @@ fn ipv6_and_five_digit_ports() {
 #[test]
 fn bad_uris_and_options_exit_1() {
     for (args, why) in [
-        (vec!["sips:127.0.0.1"], "not supported yet"),
+        (vec!["sips:127.0.0.1;transport=udp"], "contradicts"),
         (vec!["sip:127.0.0.1;transport=sctp"], "transport 'sctp'"),
         (
             vec!["sip:127.0.0.1", "--accept", "2x"],
@@ -307,8 +307,8 @@ fn bad_uris_and_options_exit_1() {
         ),
         (vec!["sip:127.0.0.1", "--t1", "1ms"], "flood"),
         (
-            vec!["sip:127.0.0.1", "--transport", "tls"],
-            "invalid value 'tls'",
+            vec!["sip:127.0.0.1", "--transport", "sctp"],
+            "invalid value 'sctp'",
         ),
     ] {
         let r = run("check-sip", &args);
@@ -382,4 +382,166 @@ fn a_password_in_the_uri_is_masked() {
         !r.stdout.contains("cret") && !r.stderr.contains("cret"),
         "{r:#?}"
     );
+}
+
+// --- SIP over TLS against Kamailio's tls module ------------------------------------------
+
+mod tls {
+    use crate::support::peers::{kamailio, kamailio_tls, KamailioTls, PeerProcess};
+    use crate::support::tls::{Pair, Pki};
+    use crate::support::*;
+
+    /// Kamailio presenting `server` on its TLS port, no client certificate asked.
+    fn tls_kamailio(server: &Pair) -> PeerProcess {
+        kamailio_tls(KamailioTls {
+            server,
+            require_client_ca: None,
+        })
+    }
+
+    #[test]
+    fn kamailio_answers_over_tls_in_every_spelling() {
+        let pki = Pki::new("sip-ok");
+        let k = tls_kamailio(&pki.server);
+        let port = k.tls_port.expect("TLS port");
+        let ca = pki.ca_file();
+        for (uri, extra) in [
+            (format!("sips:127.0.0.1:{port}"), None),
+            (format!("sip:127.0.0.1:{port};transport=tls"), None),
+            (format!("sip:127.0.0.1:{port}"), Some("tls")),
+        ] {
+            let mut args = vec![uri.as_str(), "--ca-file", ca.as_str()];
+            if let Some(t) = extra {
+                args.extend(["--transport", t]);
+            }
+            let r = run("check-sip", &args);
+            assert_line(
+                &r,
+                0,
+                &format!("SIP OK - {uri} 200 Keepalive in "),
+                &["over tls", " | time=", " cert_days="],
+            );
+        }
+        let uri = format!("sips:127.0.0.1:{port}");
+        let r = run("check-sip", &[&uri, "--ca-file", &ca, "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_str(r.line()).expect("json");
+        assert_eq!(v["details"]["transport"], "tls");
+        assert_eq!(v["details"]["request_uri"], uri);
+        assert!(v["details"]["tls_version"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("TLSv1."));
+        assert_eq!(v["details"]["tls_verified"], "yes");
+    }
+
+    #[test]
+    fn trust_name_and_validity_failures_are_named() {
+        let pki = Pki::new("sip-fail");
+        let ca = pki.ca_file();
+        let k = tls_kamailio(&pki.server);
+        let uri = format!("sips:127.0.0.1:{}", k.tls_port.expect("TLS port"));
+        assert_line(
+            &run("check-sip", &[&uri]),
+            1,
+            "SIP CRITICAL - ",
+            &["handshake: certificate of 127.0.0.1 not signed by a trusted CA"],
+        );
+        assert_line(
+            &run("check-sip", &[&uri, "--insecure"]),
+            0,
+            "SIP OK - ",
+            &["200 Keepalive in ", "over tls (certificate not verified)"],
+        );
+        drop(k);
+        let k = tls_kamailio(&pki.other_name);
+        let uri = format!("sips:127.0.0.1:{}", k.tls_port.expect("TLS port"));
+        assert_line(
+            &run("check-sip", &[&uri, "--ca-file", &ca]),
+            1,
+            "SIP CRITICAL - ",
+            &["certificate name mismatch: it names", "other.example"],
+        );
+        assert_line(
+            &run(
+                "check-sip",
+                &[&uri, "--ca-file", &ca, "--sni", "other.example"],
+            ),
+            0,
+            "SIP OK - ",
+            &["200 Keepalive"],
+        );
+        drop(k);
+        let k = tls_kamailio(&pki.expired);
+        let uri = format!("sips:127.0.0.1:{}", k.tls_port.expect("TLS port"));
+        assert_line(
+            &run("check-sip", &[&uri, "--ca-file", &ca]),
+            1,
+            "SIP CRITICAL - ",
+            &["certificate of 127.0.0.1 expired on 2001-01-01"],
+        );
+    }
+
+    #[test]
+    fn tls_to_a_plaintext_port_and_plaintext_from_a_tls_port() {
+        // Kamailio's plain TCP listener gets a ClientHello.
+        let k = kamailio();
+        let uri = format!("sip:127.0.0.1:{};transport=tls", k.port);
+        let r = run("check-sip", &[&uri, "--insecure", "-t", "2s"]);
+        assert_eq!(r.code, Some(1), "{r:#?}");
+        assert!(r.line().contains("handshake: "), "{}", r.line());
+        // A server that answers the ClientHello in plaintext SIP.
+        let peer = tcp_peer(
+            "127.0.0.1:0",
+            say_and_close(b"SIP/2.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n"),
+        );
+        let uri = format!("sips:{peer}");
+        assert_line(
+            &run("check-sip", &[&uri, "--insecure"]),
+            1,
+            "SIP CRITICAL - ",
+            &["handshake: the server answered in plaintext where TLS was expected"],
+        );
+    }
+
+    #[test]
+    fn a_required_client_certificate_given_and_not_given() {
+        let pki = Pki::new("sip-mtls");
+        let k = kamailio_tls(KamailioTls {
+            server: &pki.server,
+            require_client_ca: Some(&pki.client_ca),
+        });
+        let uri = format!("sips:127.0.0.1:{}", k.tls_port.expect("TLS port"));
+        let ca = pki.ca_file();
+        let cert = pki.client.cert.to_string_lossy().into_owned();
+        let key = pki.client.key.to_string_lossy().into_owned();
+        assert_line(
+            &run(
+                "check-sip",
+                &[&uri, "--ca-file", &ca, "--cert", &cert, "--key", &key],
+            ),
+            0,
+            "SIP OK - ",
+            &["200 Keepalive", "over tls"],
+        );
+        let r = run("check-sip", &[&uri, "--ca-file", &ca]);
+        assert_eq!(r.code, Some(1), "{r:#?}");
+        assert!(
+            r.line().contains("client certificate") || r.line().contains("closed"),
+            "{}",
+            r.line()
+        );
+    }
+
+    #[test]
+    fn tls_options_without_tls_are_refused() {
+        let r = run("check-sip", &["sip:127.0.0.1", "--insecure"]);
+        assert_line(
+            &r,
+            1,
+            "SIP UNKNOWN",
+            &["--insecure applies to TLS only (use sips:, ;transport=tls or --transport tls)"],
+        );
+        let r = run("check-sip", &["sips:127.0.0.1", "--transport", "udp"]);
+        assert_line(&r, 1, "SIP UNKNOWN", &["contradicts"]);
+    }
 }

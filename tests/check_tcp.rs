@@ -302,3 +302,256 @@ fn verbose_logs_stages_and_bytes_on_stderr() {
     );
     assert!(r.stderr.contains("INFO TCP OK - "), "{}", r.stderr);
 }
+
+// --- --tls: a rustls server with certificates the test makes -------------------------
+
+mod tls {
+    use std::time::Duration;
+
+    use crate::support::tls::{tls_peer, After, Pki};
+    use crate::support::*;
+
+    #[test]
+    fn healthy_handshake_names_the_version_and_the_days_left() {
+        let pki = Pki::new("tcp-ok");
+        let peer = tls_peer(pki.server_config(&pki.server, false), After::Hold);
+        let r = run(
+            "check-tcp",
+            &[&peer.to_string(), "--tls", "--ca-file", &pki.ca_file()],
+        );
+        assert_line(
+            &r,
+            0,
+            &format!("TCP OK - {peer} TLS handshake in "),
+            &[" (TLSv1.3)", " | time=", " cert_days="],
+        );
+        let json = run(
+            "check-tcp",
+            &[
+                &peer.to_string(),
+                "--tls",
+                "--ca-file",
+                &pki.ca_file(),
+                "--format",
+                "json",
+            ],
+        );
+        let v: serde_json::Value = serde_json::from_str(json.line()).expect("JSON");
+        assert_eq!(v["details"]["tls_version"], "TLSv1.3");
+        assert_eq!(v["details"]["tls_verified"], "yes");
+        let days: i64 = v["details"]["cert_days_left"]
+            .as_str()
+            .expect("days")
+            .parse()
+            .expect("number");
+        // Ends at midnight (UTC) 90 days from today: 89 whole days and a part are left.
+        assert_eq!(days, 89, "{v}");
+        let ends: &str = v["details"]["cert_not_after"].as_str().expect("end date");
+        assert_eq!(ends.len(), 10, "{ends}");
+    }
+
+    #[test]
+    fn send_and_expect_go_inside_tls() {
+        let pki = Pki::new("tcp-echo");
+        let peer = tls_peer(pki.server_config(&pki.server, false), After::EchoLine);
+        let r = run(
+            "check-tcp",
+            &[
+                &peer.to_string(),
+                "--tls",
+                "--ca-file",
+                &pki.ca_file(),
+                "--send",
+                "PING inside\\n",
+                "--expect",
+                "inside",
+            ],
+        );
+        assert_line(
+            &r,
+            0,
+            &format!("TCP OK - {peer} matched \"inside\" over TLSv1.3 in "),
+            &[],
+        );
+    }
+
+    #[test]
+    fn a_private_ca_is_not_trusted_without_ca_file() {
+        let pki = Pki::new("tcp-unknown");
+        let peer = tls_peer(pki.server_config(&pki.server, false), After::Hold);
+        let r = run("check-tcp", &[&peer.to_string(), "--tls"]);
+        assert_line(
+            &r,
+            1,
+            "TCP CRITICAL - ",
+            &["handshake: certificate of 127.0.0.1 not signed by a trusted CA"],
+        );
+    }
+
+    #[test]
+    fn insecure_skips_verification_and_says_so() {
+        let pki = Pki::new("tcp-insecure");
+        let peer = tls_peer(pki.server_config(&pki.expired, false), After::Hold);
+        let r = run("check-tcp", &[&peer.to_string(), "--tls", "--insecure"]);
+        assert_line(
+            &r,
+            0,
+            "TCP OK - ",
+            &["TLS handshake in ", "(TLSv1.3) (certificate not verified)"],
+        );
+    }
+
+    #[test]
+    fn a_name_mismatch_says_what_the_certificate_names() {
+        let pki = Pki::new("tcp-name");
+        let peer = tls_peer(pki.server_config(&pki.other_name, false), After::Hold);
+        let r = run(
+            "check-tcp",
+            &[&peer.to_string(), "--tls", "--ca-file", &pki.ca_file()],
+        );
+        assert_line(
+            &r,
+            1,
+            "TCP CRITICAL - ",
+            &[
+                "handshake: certificate name mismatch: it names",
+                "other.example",
+                "not 127.0.0.1",
+            ],
+        );
+        // --sni checks the name the certificate has.
+        let r = run(
+            "check-tcp",
+            &[
+                &peer.to_string(),
+                "--tls",
+                "--ca-file",
+                &pki.ca_file(),
+                "--sni",
+                "other.example",
+            ],
+        );
+        assert_line(&r, 0, "TCP OK - ", &["TLS handshake in "]);
+    }
+
+    #[test]
+    fn an_expired_certificate_says_when() {
+        let pki = Pki::new("tcp-expired");
+        let peer = tls_peer(pki.server_config(&pki.expired, false), After::Hold);
+        let r = run(
+            "check-tcp",
+            &[&peer.to_string(), "--tls", "--ca-file", &pki.ca_file()],
+        );
+        assert_line(
+            &r,
+            1,
+            "TCP CRITICAL - ",
+            &["handshake: certificate of 127.0.0.1 expired on 2001-01-01 ("],
+        );
+    }
+
+    #[test]
+    fn min_cert_days_fails_a_certificate_ending_sooner() {
+        let pki = Pki::new("tcp-soon");
+        let peer = tls_peer(pki.server_config(&pki.ending_soon, false), After::Hold);
+        let args = [&peer.to_string(), "--tls", "--ca-file", &pki.ca_file()];
+        let r = run("check-tcp", &args);
+        assert_line(&r, 0, "TCP OK - ", &[" cert_days="]);
+        let mut strict = args.to_vec();
+        strict.extend(["--min-cert-days", "30"]);
+        let r = run("check-tcp", &strict);
+        assert_line(
+            &r,
+            1,
+            "TCP CRITICAL - ",
+            &[
+                "handshake: certificate expires in ",
+                " days (on ",
+                "under --min-cert-days 30",
+            ],
+        );
+    }
+
+    #[test]
+    fn plaintext_on_the_port_is_named() {
+        let peer = tcp_peer("127.0.0.1:0", banner(b"SSH-2.0-OpenSSH_9.2\r\n"));
+        let r = run("check-tcp", &[&peer.to_string(), "--tls", "--insecure"]);
+        assert_line(
+            &r,
+            1,
+            "TCP CRITICAL - ",
+            &["handshake: the server answered in plaintext where TLS was expected"],
+        );
+    }
+
+    #[test]
+    fn a_listener_that_never_speaks_tls_times_out_at_the_deadline() {
+        let peer = tcp_peer("127.0.0.1:0", silent);
+        let r = run(
+            "check-tcp",
+            &[&peer.to_string(), "--tls", "--insecure", "-t", "400ms"],
+        );
+        assert_line(
+            &r,
+            1,
+            "TCP CRITICAL - ",
+            &["handshake: timed out after 400.0 ms while the TLS handshake"],
+        );
+        assert_ended_by(&r, Duration::from_millis(400));
+    }
+
+    #[test]
+    fn a_required_client_certificate_given_and_not_given() {
+        let pki = Pki::new("tcp-mtls");
+        let peer = tls_peer(pki.server_config(&pki.server, true), After::EchoLine);
+        let base = [
+            peer.to_string(),
+            "--tls".into(),
+            "--ca-file".into(),
+            pki.ca_file(),
+            "--send".into(),
+            "hello\\n".into(),
+            "--expect".into(),
+            "hello".into(),
+        ];
+        let mut with_cert: Vec<String> = base.to_vec();
+        with_cert.extend([
+            "--cert".into(),
+            pki.client.cert.to_string_lossy().into_owned(),
+            "--key".into(),
+            pki.client.key.to_string_lossy().into_owned(),
+        ]);
+        let args: Vec<&str> = with_cert.iter().map(String::as_str).collect();
+        assert_line(
+            &run("check-tcp", &args),
+            0,
+            "TCP OK - ",
+            &["matched \"hello\""],
+        );
+        let args: Vec<&str> = base.iter().map(String::as_str).collect();
+        let r = run("check-tcp", &args);
+        assert_line(
+            &r,
+            1,
+            "TCP CRITICAL - ",
+            &["the server requires a client certificate (--cert, --key)"],
+        );
+    }
+
+    #[test]
+    fn tls_options_without_tls_are_refused() {
+        let peer = tcp_peer("127.0.0.1:0", silent);
+        let r = run("check-tcp", &[&peer.to_string(), "--ca-file", "/etc/hosts"]);
+        assert_line(
+            &r,
+            1,
+            "TCP UNKNOWN",
+            &["--ca-file applies to TLS only (give --tls)"],
+        );
+        let r = run(
+            "check-tcp",
+            &[&peer.to_string(), "--tls", "--cert", "/x.pem"],
+        );
+        assert_eq!(r.code, Some(1), "--cert without --key: {}", r.stdout);
+    }
+}

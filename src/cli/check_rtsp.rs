@@ -9,11 +9,12 @@ use std::path::PathBuf;
 use clap::{CommandFactory, Parser};
 
 use super::shell::Check;
-use super::{typed, CommonArgs, EXIT_STATUS_HELP};
+use super::{typed, CommonArgs, TlsArgs, EXIT_STATUS_HELP};
 use crate::accept::{parse_accept, AcceptPolicy};
 use crate::net::ProbeContext;
 use crate::rtsp::url::{Credentials, RtspUrl};
 use crate::small_file::{self, Links};
+use crate::tls::TlsOptions;
 use crate::{rtsp, CheckError, Outcome};
 
 /// RTSP health check for keepalived: OPTIONS, and with --describe a DESCRIBE of the stream.
@@ -25,8 +26,9 @@ use crate::{rtsp, CheckError, Outcome};
 #[derive(Debug, Parser)]
 #[command(name = "check-rtsp", version, after_help = EXIT_STATUS_HELP)]
 pub struct CheckRtsp {
-    /// rtsp://[USER[:PASSWORD]@]HOST[:PORT][/PATH], or HOST[:PORT] as the old rtsp.sh took.
-    /// Port 554 by default; IPv6 as rtsp://[::1]/live.
+    /// rtsp://[USER[:PASSWORD]@]HOST[:PORT][/PATH], or HOST[:PORT] as the old rtsp.sh took;
+    /// rtsps:// for RTSP over TLS. Port 554 by default, 322 for rtsps; IPv6 as
+    /// rtsp://[::1]/live.
     #[arg(value_name = "URL", value_parser = typed::<RtspUrl>())]
     pub url: RtspUrl,
 
@@ -45,6 +47,10 @@ pub struct CheckRtsp {
     /// required" as alive.
     #[arg(long, value_name = "LIST", default_value = "2xx", value_parser = parse_accept)]
     pub accept: Option<AcceptPolicy>,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub tls: TlsArgs,
 
     #[command(flatten)]
     #[allow(missing_docs)]
@@ -106,11 +112,18 @@ impl Check for CheckRtsp {
     }
 
     fn options(&self) -> Result<rtsp::Options, CheckError> {
+        let tls = if self.url.secure {
+            self.tls.options()
+        } else {
+            self.tls.refuse("use an rtsps:// URL")?;
+            TlsOptions::default()
+        };
         let opts = rtsp::Options {
             url: self.url.clone(),
             describe: self.describe,
             credentials: self.credentials()?,
             accept: self.accept.clone().unwrap_or_default(),
+            tls,
         };
         opts.validate()?;
         Ok(opts)

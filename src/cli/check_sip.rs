@@ -9,26 +9,28 @@ use std::time::Duration;
 use clap::{CommandFactory, Parser, ValueEnum};
 
 use super::shell::Check;
-use super::{typed, CommonArgs, Typed, EXIT_STATUS_HELP};
+use super::{typed, CommonArgs, TlsArgs, Typed, EXIT_STATUS_HELP};
 use crate::accept::{parse_accept, AcceptPolicy};
 use crate::net::ProbeContext;
 use crate::sip::uri::{valid_user, SipUri, Transport};
+use crate::tls::TlsOptions;
 use crate::{sip, CheckError, Outcome};
 
 /// SIP OPTIONS health check for keepalived: what `sipsak -s` does, with a hard deadline.
 ///
-/// Sends OPTIONS over UDP (retransmitted per RFC 3261 Timer A within the deadline) or TCP
-/// and waits for the final response to it. Healthy on 2xx unless --accept says otherwise.
+/// Sends OPTIONS over UDP (retransmitted per RFC 3261 Timer A within the deadline), TCP or
+/// TLS and waits for the final response to it. Healthy on 2xx unless --accept says otherwise.
 /// The Request-URI has no user part by default: stock Kamailio answers "200 Keepalive" to
 /// sip:HOST and "404" to sip:s@HOST.
 #[derive(Debug, Parser)]
 #[command(name = "check-sip", version, after_help = EXIT_STATUS_HELP)]
 pub struct CheckSip {
-    /// sip:HOST[:PORT][;transport=udp|tcp]; port 5060 by default, IPv6 as sip:[::1].
+    /// sip:HOST[:PORT][;transport=udp|tcp|tls] or sips:HOST[:PORT] (TLS); port 5060 by
+    /// default, 5061 over TLS; IPv6 as sip:[::1].
     #[arg(value_name = "URI", value_parser = typed::<SipUri>())]
     pub uri: SipUri,
 
-    /// Transport to use, overriding the URI's ;transport= (default udp).
+    /// Transport to use, overriding the URI's ;transport= (default udp; tls for sips:).
     #[arg(long, value_enum, value_name = "TRANSPORT")]
     pub transport: Option<TransportArg>,
 
@@ -50,6 +52,10 @@ pub struct CheckSip {
 
     #[command(flatten)]
     #[allow(missing_docs)]
+    pub tls: TlsArgs,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
     pub common: CommonArgs,
 }
 
@@ -60,6 +66,8 @@ pub enum TransportArg {
     Udp,
     /// TCP, framed by Content-Length.
     Tcp,
+    /// TLS over TCP (port 5061 unless the URI gives one).
+    Tls,
 }
 
 impl From<TransportArg> for Transport {
@@ -67,6 +75,7 @@ impl From<TransportArg> for Transport {
         match arg {
             TransportArg::Udp => Transport::Udp,
             TransportArg::Tcp => Transport::Tcp,
+            TransportArg::Tls => Transport::Tls,
         }
     }
 }
@@ -111,16 +120,25 @@ impl Check for CheckSip {
     }
 
     fn options(&self) -> Result<sip::Options, CheckError> {
+        let transport = self
+            .transport
+            .map(Transport::from)
+            .or(self.uri.transport)
+            .unwrap_or_default();
+        let tls = if transport == Transport::Tls {
+            self.tls.options()
+        } else {
+            self.tls
+                .refuse("use sips:, ;transport=tls or --transport tls")?;
+            TlsOptions::default()
+        };
         Ok(sip::Options {
-            uri: self.uri.clone(),
-            transport: self
-                .transport
-                .map(Transport::from)
-                .or(self.uri.transport)
-                .unwrap_or_default(),
+            uri: self.uri.over(transport).map_err(CheckError::Option)?,
+            transport,
             user: self.user.clone(),
             accept: self.accept.clone().unwrap_or_default(),
             t1: self.t1,
+            tls,
         })
     }
 

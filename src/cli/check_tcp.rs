@@ -7,7 +7,7 @@
 use clap::{CommandFactory, Parser};
 
 use super::shell::Check;
-use super::{parse_wire_bytes, CommonArgs, Given, Typed, WireBytes, EXIT_STATUS_HELP};
+use super::{parse_wire_bytes, CommonArgs, Given, TlsArgs, Typed, WireBytes, EXIT_STATUS_HELP};
 use crate::net::ProbeContext;
 use crate::target::{mask_userinfo, Target};
 use crate::{tcp, CheckError, Outcome};
@@ -38,6 +38,15 @@ pub struct CheckTcp {
     #[arg(long, value_name = "BYTES", default_value = "65536",
           value_parser = clap::value_parser!(u32).range(1..=16 * 1024 * 1024))]
     pub max_bytes: Option<u32>,
+
+    /// Speak TLS after connecting (like check_tcp -S): healthy when the handshake succeeds
+    /// and the certificate verifies; --send and --expect then go inside TLS.
+    #[arg(long)]
+    pub tls: bool,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub tls_args: TlsArgs,
 
     #[command(flatten)]
     #[allow(missing_docs)]
@@ -70,6 +79,12 @@ impl Check for CheckTcp {
     }
 
     fn options(&self) -> Result<tcp::Options, CheckError> {
+        let tls = if self.tls {
+            Some(self.tls_args.options())
+        } else {
+            self.tls_args.refuse("give --tls")?;
+            None
+        };
         Ok(tcp::Options {
             target: self.target.value.clone(),
             send: self.send.clone().map(|w| w.0),
@@ -77,6 +92,7 @@ impl Check for CheckTcp {
             max_bytes: self
                 .max_bytes
                 .map_or(tcp::DEFAULT_MAX_BYTES, |n| n as usize),
+            tls,
         })
     }
 

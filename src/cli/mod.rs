@@ -109,6 +109,69 @@ impl CommonArgs {
     }
 }
 
+/// TLS options, the same in every check; they apply when the check speaks TLS (`--tls`,
+/// `sips:`, `transport=tls`, `rtsps://`), and are refused otherwise: an option that
+/// silently does nothing is a typo waiting to look healthy.
+#[derive(Debug, Clone, Args)]
+pub struct TlsArgs {
+    /// TLS: trust the CA certificates in this PEM file instead of the system's store.
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+
+    /// TLS: do not verify the server's certificate (the status line says so).
+    #[arg(long)]
+    pub insecure: bool,
+
+    /// TLS: send NAME as SNI and verify the certificate against it, instead of the
+    /// target's host (a check by address of a server whose certificate names the service).
+    #[arg(long, value_name = "NAME")]
+    pub sni: Option<String>,
+
+    /// TLS: a client certificate chain (PEM), for servers that require one; with --key.
+    #[arg(long, value_name = "PEM", requires = "key")]
+    pub cert: Option<PathBuf>,
+
+    /// TLS: the client certificate's key (PEM, not encrypted); with --cert.
+    #[arg(long, value_name = "PEM", requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// TLS: unhealthy when the server's certificate ends in fewer than DAYS days. Off by
+    /// default: both nodes of a pair usually share a certificate, so it would not help a
+    /// failover; the days left are in the JSON details and nagios perfdata either way.
+    #[arg(long, value_name = "DAYS")]
+    pub min_cert_days: Option<u32>,
+}
+
+impl TlsArgs {
+    /// The options for a check that speaks TLS.
+    pub fn options(&self) -> crate::tls::TlsOptions {
+        let mut tls = crate::tls::TlsOptions::default();
+        tls.ca_file.clone_from(&self.ca_file);
+        tls.insecure = self.insecure;
+        tls.sni.clone_from(&self.sni);
+        tls.client_cert = self.cert.clone().zip(self.key.clone());
+        tls.min_cert_days = self.min_cert_days;
+        tls
+    }
+
+    /// For a check that does not speak TLS: an error naming the first TLS option given.
+    pub fn refuse(&self, how_to_ask: &str) -> Result<(), CheckError> {
+        let given = [
+            ("--ca-file", self.ca_file.is_some()),
+            ("--insecure", self.insecure),
+            ("--sni", self.sni.is_some()),
+            ("--cert", self.cert.is_some()),
+            ("--min-cert-days", self.min_cert_days.is_some()),
+        ];
+        match given.iter().find(|(_, set)| *set) {
+            Some((name, _)) => Err(CheckError::Option(format!(
+                "{name} applies to TLS only ({how_to_ask})"
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Logging options, the same in every program.
 #[derive(Debug, Clone, Args)]
 pub struct LogArgs {

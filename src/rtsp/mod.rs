@@ -1,4 +1,4 @@
-//! `check-rtsp`: OPTIONS and DESCRIBE against an RTSP server.
+//! `check-rtsp`: OPTIONS and DESCRIBE against an RTSP server, over TCP or TLS (`rtsps://`).
 //!
 //! - [`url`]: the target URL and credentials.
 //! - [`message`]: responses and SDP, sans I/O, on [`crate::textproto`] framing.
@@ -15,6 +15,7 @@ pub mod session;
 pub mod url;
 
 use crate::accept::AcceptPolicy;
+use crate::tls::TlsOptions;
 use crate::CheckError;
 pub use probe::probe;
 use url::{Credentials, RtspUrl};
@@ -30,6 +31,8 @@ pub struct Options {
     pub credentials: Option<Credentials>,
     /// Status codes of the OPTIONS answer that count as healthy.
     pub accept: AcceptPolicy,
+    /// Trust, SNI and client certificate, for an `rtsps://` URL.
+    pub tls: TlsOptions,
 }
 
 impl Options {
@@ -40,6 +43,7 @@ impl Options {
             url,
             describe: false,
             accept: AcceptPolicy::default(),
+            tls: TlsOptions::default(),
         }
     }
 

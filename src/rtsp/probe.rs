@@ -4,15 +4,16 @@
 //! The connection is closed as soon as the verdict is known: RTSP servers never close
 //! first, which is why `nc`-based scripts hang until keepalived kills them.
 
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::message::{frame, sdp_media, Response, RTSP};
 use super::session::{Outgoing, Session, Step};
 use super::Options;
 use crate::deadline::format_ms;
 use crate::net::{self, ProbeContext};
+use crate::tls;
 use crate::{Outcome, Stage};
 
 /// Asks `opts.url` for OPTIONS (and DESCRIBE) and judges the replies. Runs until it has a
@@ -24,19 +25,20 @@ pub async fn probe(opts: &Options, ctx: &ProbeContext) -> Outcome {
 async fn converse(opts: &Options, ctx: &ProbeContext) -> Result<Outcome, Outcome> {
     let addrs = net::resolve(&opts.url.target, ctx).await?;
     let conn = net::connect_tcp(&addrs, ctx).await?;
-    let mut link = Link {
-        stream: conn.stream,
-        buf: Vec::new(),
-        session: Session::new(opts.url.request_uri(), opts.credentials.clone()),
-    };
     let started = Instant::now();
     // Dropping the link on return closes the connection; the server never would.
-    verdict(opts, &mut link, started, ctx).await
+    if !opts.url.secure {
+        return verdict(opts, &mut Link::new(conn.stream, opts), started, ctx).await;
+    }
+    let host = &opts.url.target.host;
+    let (stream, negotiated) = tls::handshake(conn.stream, host, &opts.tls, ctx).await?;
+    let outcome = verdict(opts, &mut Link::new(stream, opts), started, ctx).await?;
+    Ok(negotiated.judge(outcome, opts.tls.min_cert_days, SystemTime::now()))
 }
 
-async fn verdict(
+async fn verdict<S: AsyncRead + AsyncWrite + Unpin>(
     opts: &Options,
-    link: &mut Link,
+    link: &mut Link<S>,
     started: Instant,
     ctx: &ProbeContext,
 ) -> Result<Outcome, Outcome> {
@@ -114,14 +116,22 @@ fn details(outcome: Outcome, resp: &Response) -> Outcome {
     }
 }
 
-/// The connection and the conversation on it.
-struct Link {
-    stream: TcpStream,
+/// The connection (TCP, or TLS over it) and the conversation on it.
+struct Link<S> {
+    stream: S,
     buf: Vec<u8>,
     session: Session,
 }
 
-impl Link {
+impl<S: AsyncRead + AsyncWrite + Unpin> Link<S> {
+    fn new(stream: S, opts: &Options) -> Self {
+        Link {
+            stream,
+            buf: Vec::new(),
+            session: Session::new(opts.url.request_uri(), opts.credentials.clone()),
+        }
+    }
+
     /// Sends `method` and returns its reply, answering a challenge on the way if the
     /// session says so.
     async fn exchange(

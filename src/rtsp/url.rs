@@ -12,6 +12,9 @@ use crate::CheckError;
 /// The default RTSP port.
 pub const DEFAULT_PORT: u16 = 554;
 
+/// The default port of RTSP over TLS (`rtsps://`; IANA's port for rtsps).
+pub const DEFAULT_TLS_PORT: u16 = 322;
+
 /// A user name and password.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
@@ -38,8 +41,10 @@ impl std::fmt::Debug for Credentials {
 pub struct RtspUrl {
     /// Credentials from the user-info part, percent-decoded.
     pub credentials: Option<Credentials>,
-    /// Host and port (554 when not given).
+    /// Host and port (554 when not given, 322 for `rtsps://`).
     pub target: Target,
+    /// An `rtsps://` URL: RTSP over TLS.
+    pub secure: bool,
     /// The path, with its leading `/`, or empty.
     pub path: String,
     /// The input with the password masked, for display.
@@ -61,19 +66,19 @@ impl std::str::FromStr for RtspUrl {
 }
 
 impl RtspUrl {
-    /// Parses an `rtsp://` URL, or a bare `HOST[:PORT]`.
+    /// Parses an `rtsp://` or `rtsps://` URL, or a bare `HOST[:PORT]`.
     pub fn parse(input: &str) -> Result<RtspUrl, CheckError> {
         let bad = |why: String| CheckError::Target {
             input: mask_userinfo_unparsed(input, "rtsp"),
             why,
         };
-        let rest = match split_scheme(input) {
-            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("rtsp") => rest,
-            Some((scheme, _)) if scheme.eq_ignore_ascii_case("rtsps") => {
-                return Err(bad("rtsps:// (RTSP over TLS) is not supported yet".into()))
+        let (secure, rest) = match split_scheme(input) {
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("rtsp") => (false, rest),
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("rtsps") => (true, rest),
+            Some((scheme, _)) => {
+                return Err(bad(format!("scheme '{scheme}' is not 'rtsp' or 'rtsps'")))
             }
-            Some((scheme, _)) => return Err(bad(format!("scheme '{scheme}' is not 'rtsp'"))),
-            None => input,
+            None => (false, input),
         };
         let (authority, path) = match rest.find(['/', '?', '#']) {
             Some(i) if rest[i..].starts_with('/') => (&rest[..i], &rest[i..]),
@@ -99,7 +104,12 @@ impl RtspUrl {
             }
             None => (None, authority),
         };
-        let target = Target::parse(hostport, "rtsp", Some(DEFAULT_PORT)).map_err(|e| match e {
+        let port = if secure {
+            DEFAULT_TLS_PORT
+        } else {
+            DEFAULT_PORT
+        };
+        let target = Target::parse(hostport, "rtsp", Some(port)).map_err(|e| match e {
             CheckError::Target { why, .. } => bad(why),
             other => other,
         })?;
@@ -111,6 +121,7 @@ impl RtspUrl {
         Ok(RtspUrl {
             credentials,
             target,
+            secure,
             path: path.to_string(),
             shown: mask_userinfo(input, "rtsp"),
         })
@@ -124,7 +135,8 @@ impl RtspUrl {
         } else {
             &self.path
         };
-        format!("rtsp://{}{path}", self.target)
+        let scheme = if self.secure { "rtsps" } else { "rtsp" };
+        format!("{scheme}://{}{path}", self.target)
     }
 }
 
@@ -174,10 +186,20 @@ mod tests {
     }
 
     #[test]
+    fn rtsps_is_tls_on_port_322() {
+        let u = RtspUrl::parse("rtsps://cam1.example/live").unwrap();
+        assert!(u.secure);
+        assert_eq!(u.target.to_string(), "cam1.example:322");
+        assert_eq!(u.request_uri(), "rtsps://cam1.example:322/live");
+        let u = RtspUrl::parse("RTSPS://user:pw@[::1]:8322/x").unwrap();
+        assert_eq!(u.request_uri(), "rtsps://[::1]:8322/x");
+        assert!(!u.to_string().contains("pw"));
+    }
+
+    #[test]
     fn refuses_what_it_cannot_use() {
         for (input, why) in [
             ("http://host/", "scheme 'http'"),
-            ("rtsps://host/", "not supported yet"),
             ("rtsp://host:0/", "port 0"),
             ("rtsp://::1/", "brackets"),
             ("rtsp://:pw@host/", "empty user"),

@@ -1,4 +1,4 @@
-//! `check-sip`: an OPTIONS ping over UDP or TCP.
+//! `check-sip`: an OPTIONS ping over UDP, TCP or TLS.
 //!
 //! - [`uri`]: the target URI and the transport.
 //! - [`request`]: the OPTIONS request and the identifiers its answer must echo.
@@ -17,6 +17,7 @@ pub mod uri;
 use std::time::Duration;
 
 use crate::accept::AcceptPolicy;
+use crate::tls::TlsOptions;
 pub use probe::probe;
 use uri::{SipUri, Transport};
 
@@ -35,6 +36,8 @@ pub struct Options {
     /// UDP retransmission timer T1, for RFC 3261's schedule; `None` (the default) spreads
     /// the retransmissions over the deadline ([`transaction::Schedule::within`]).
     pub t1: Option<Duration>,
+    /// Trust, SNI and client certificate, when the transport is TLS.
+    pub tls: TlsOptions,
 }
 
 impl Options {
@@ -47,6 +50,7 @@ impl Options {
             user: None,
             accept: AcceptPolicy::default(),
             t1: None,
+            tls: TlsOptions::default(),
         }
     }
 }

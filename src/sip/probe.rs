@@ -4,8 +4,10 @@
 //! handed to it; over TCP the stream is framed by Content-Length and each message handed
 //! to it. Everything about timers, matching and 1xx lives in the transaction.
 
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant, SystemTime};
 
+use tokio::io::{AsyncRead, AsyncWrite};
 use tracing::debug;
 
 use super::message::{frame, SIP};
@@ -18,6 +20,7 @@ use crate::decimal::{decimal_text, push_ms};
 use crate::escape::printable;
 use crate::net::{self, ProbeContext, SHOWN_BYTES};
 use crate::target::mask_userinfo;
+use crate::tls;
 use crate::{Outcome, Stage};
 
 /// Pings `opts.uri` with OPTIONS and judges the final response. Runs until it has a
@@ -36,7 +39,7 @@ pub async fn probe(opts: &Options, ctx: &ProbeContext) -> Outcome {
     };
     let outcome = match opts.transport {
         Transport::Udp => driver.over_udp(ctx).await,
-        Transport::Tcp => driver.over_tcp(ctx).await,
+        Transport::Tcp | Transport::Tls => driver.over_stream(ctx).await,
     };
     let shown_uri = driver.masked_uri.unwrap_or(driver.request_uri);
     outcome
@@ -123,29 +126,48 @@ impl Driver<'_> {
         }
     }
 
-    async fn over_tcp(&self, ctx: &ProbeContext) -> Result<Outcome, Outcome> {
+    /// Over TCP, or TLS over TCP: connect (and the handshake), one request, messages framed
+    /// by Content-Length until the final answer.
+    async fn over_stream(&self, ctx: &ProbeContext) -> Result<Outcome, Outcome> {
         let addrs = net::resolve(&self.opts.uri.target, ctx).await?;
-        let mut conn = net::connect_tcp(&addrs, ctx).await?;
+        let conn = net::connect_tcp(&addrs, ctx).await?;
         let local = conn
             .stream
             .local_addr()
             .map_err(|e| Outcome::unhealthy(Stage::Connect, net::describe_io(&e)))?;
+        if self.opts.transport != Transport::Tls {
+            return self.converse(conn.stream, local, ctx).await;
+        }
+        let host = &self.opts.uri.target.host;
+        let (stream, negotiated) = tls::handshake(conn.stream, host, &self.opts.tls, ctx).await?;
+        let outcome = self.converse(stream, local, ctx).await?;
+        let now = SystemTime::now();
+        Ok(negotiated.judge(outcome, self.opts.tls.min_cert_days, now))
+    }
+
+    async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        mut stream: S,
+        local: SocketAddr,
+        ctx: &ProbeContext,
+    ) -> Result<Outcome, Outcome> {
+        let transport = self.opts.transport;
         let ids = RequestIds::fresh();
-        let request = options(&self.request_uri, Transport::Tcp, local, &ids);
-        let shown = self.shown(Transport::Tcp, local, &ids);
+        let request = options(&self.request_uri, transport, local, &ids);
+        let shown = self.shown(transport, local, &ids);
         let started = Instant::now();
         let schedule = Schedule::rfc3261(self.opts.t1.unwrap_or_default());
         let mut tx = Transaction::new(request, ids, true, schedule, started);
         if tx.poll_transmit(started).is_some() {
             let logged = shown.as_deref().unwrap_or(tx.request());
-            net::send_logged_as(&mut conn.stream, tx.request(), logged, ctx).await?;
+            net::send_logged_as(&mut stream, tx.request(), logged, ctx).await?;
         }
         ctx.progress
-            .enter(Stage::Receive, tx.waiting_text(Transport::Tcp.as_str()));
+            .enter(Stage::Receive, tx.waiting_text(transport.as_str()));
         let mut buf = Vec::new();
         let max = SIP.max_buffered();
         loop {
-            let next = net::next_message(&mut conn.stream, &mut buf, max, frame, ctx).await;
+            let next = net::next_message(&mut stream, &mut buf, max, frame, ctx).await;
             let Some((start, end)) = next? else {
                 let reason = format!("connection closed without a final response{}", tx.seen());
                 return Err(Outcome::unhealthy(Stage::Receive, reason));
@@ -179,12 +201,7 @@ impl Driver<'_> {
 
     /// The request as `-vv` logs it when the Request-URI holds a password (it is in the
     /// Request-URI and the To header): the same request with the password masked.
-    fn shown(
-        &self,
-        transport: Transport,
-        local: std::net::SocketAddr,
-        ids: &RequestIds,
-    ) -> Option<Vec<u8>> {
+    fn shown(&self, transport: Transport, local: SocketAddr, ids: &RequestIds) -> Option<Vec<u8>> {
         let masked = self.masked_uri.as_deref()?;
         Some(options(masked, transport, local, ids))
     }

@@ -1,4 +1,5 @@
-//! The target of check-sip: `sip:[user@]host[:port][;transport=udp|tcp]`.
+//! The target of check-sip: `sip:[user@]host[:port][;transport=udp|tcp|tls]`, or
+//! `sips:[user@]host[:port]` (SIP over TLS).
 
 use std::fmt;
 
@@ -7,6 +8,9 @@ use crate::CheckError;
 
 /// The default SIP port.
 pub const DEFAULT_PORT: u16 = 5060;
+
+/// The default port of SIP over TLS (`sips:`, `;transport=tls`).
+pub const DEFAULT_TLS_PORT: u16 = 5061;
 
 /// Whether `user` can be the user part of a SIP URI as check-sip writes it: printable
 /// ASCII except the characters that would end or bracket it (`user:password` is allowed).
@@ -25,6 +29,8 @@ pub enum Transport {
     Udp,
     /// TCP, framed by Content-Length.
     Tcp,
+    /// TLS over TCP, framed as TCP is.
+    Tls,
 }
 
 impl Transport {
@@ -33,15 +39,19 @@ impl Transport {
         match self {
             Transport::Udp => "udp",
             Transport::Tcp => "tcp",
+            Transport::Tls => "tls",
         }
     }
 
-    /// Parses `udp` or `tcp` (any case), as in `;transport=`.
+    /// Parses `udp`, `tcp` or `tls` (any case), as in `;transport=`.
     pub fn parse(name: &str) -> Result<Transport, String> {
         match name.trim().to_ascii_lowercase().as_str() {
             "udp" => Ok(Transport::Udp),
             "tcp" => Ok(Transport::Tcp),
-            other => Err(format!("transport '{other}' is not supported (udp or tcp)")),
+            "tls" => Ok(Transport::Tls),
+            other => Err(format!(
+                "transport '{other}' is not supported (udp, tcp or tls)"
+            )),
         }
     }
 
@@ -50,6 +60,15 @@ impl Transport {
         match self {
             Transport::Udp => "UDP",
             Transport::Tcp => "TCP",
+            Transport::Tls => "TLS",
+        }
+    }
+
+    /// The port a URI without one means: 5061 over TLS, 5060 otherwise.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Transport::Tls => DEFAULT_TLS_PORT,
+            Transport::Udp | Transport::Tcp => DEFAULT_PORT,
         }
     }
 }
@@ -68,8 +87,12 @@ pub struct SipUri {
     pub user: Option<String>,
     /// Host and port (5060 when not given).
     pub target: Target,
-    /// `;transport=` if given.
+    /// `;transport=` if given; TLS for a `sips:` URI.
     pub transport: Option<Transport>,
+    /// A `sips:` URI: TLS, and the Request-URI keeps the scheme.
+    pub secure: bool,
+    /// Whether the URI gave a port (else the transport's default is used).
+    pub explicit_port: bool,
     /// The input with the password masked, for display.
     shown: String,
 }
@@ -103,12 +126,10 @@ impl SipUri {
             why: why.to_string(),
         };
         let lower = input.to_ascii_lowercase();
-        if lower.starts_with("sips:") {
-            return Err(bad(
-                "sips: (SIP over TLS) is not supported yet; use sip: with udp or tcp",
-            ));
-        }
-        let rest = if lower.starts_with("sip:") {
+        let secure = lower.starts_with("sips:");
+        let rest = if secure {
+            &input[5..]
+        } else if lower.starts_with("sip:") {
             &input[4..]
         } else {
             input
@@ -131,32 +152,61 @@ impl SipUri {
             None => (None, rest),
         };
         let (hostport, params) = addr.split_once(';').unwrap_or((addr, ""));
-        let target = Target::parse(hostport, "sip", Some(DEFAULT_PORT)).map_err(|e| match e {
-            CheckError::Target { why, .. } => bad(&why),
-            other => other,
-        })?;
-        let mut transport = None;
+        let mut transport = secure.then_some(Transport::Tls);
         for param in params.split(';').filter(|p| !p.is_empty()) {
             let (name, value) = param.split_once('=').unwrap_or((param, ""));
             if name.trim().eq_ignore_ascii_case("transport") {
-                transport = Some(Transport::parse(value).map_err(|why| bad(&why))?);
+                let given = Transport::parse(value).map_err(|why| bad(&why))?;
+                // RFC 5630: sips: means TLS hop by hop; ;transport=tcp is its old spelling.
+                if secure && given == Transport::Udp {
+                    return Err(bad("sips: is SIP over TLS: ;transport=udp contradicts it"));
+                }
+                transport = Some(if secure { Transport::Tls } else { given });
             }
         }
+        let default_port = transport.unwrap_or_default().default_port();
+        let explicit_port = hostport.rsplit_once(':').is_some_and(|(host, port)| {
+            !port.is_empty()
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && (!host.contains(':') || host.ends_with(']'))
+        });
+        let target = Target::parse(hostport, "sip", Some(default_port)).map_err(|e| match e {
+            CheckError::Target { why, .. } => bad(&why),
+            other => other,
+        })?;
         Ok(SipUri {
             user,
             target,
             transport,
+            secure,
+            explicit_port,
             shown: mask_userinfo(input, "sip"),
         })
     }
 
-    /// The Request-URI: `sip:[user@]host:port`, the user being `user` if given, else the
-    /// URI's own. No user part by default: stock Kamailio answers `200 Keepalive` only to
-    /// an OPTIONS without one, and 404 to `sip:s@host`.
+    /// The URI as sent over `transport` (a `--transport` that overrides the URI's): without
+    /// a port of its own it gets the transport's default, 5061 for TLS. A `sips:` URI
+    /// cannot go over anything but TLS.
+    pub fn over(&self, transport: Transport) -> Result<SipUri, String> {
+        if self.secure && transport != Transport::Tls {
+            return Err(format!(
+                "{self} is SIP over TLS: --transport {transport} contradicts it"
+            ));
+        }
+        let mut uri = self.clone();
+        if !uri.explicit_port {
+            uri.target.port = transport.default_port();
+        }
+        Ok(uri)
+    }
+
+    /// The Request-URI: `sip:[user@]host:port` (`sips:` for a `sips:` URI), the user being
+    /// `user` if given, else the URI's own. No user part by default: stock Kamailio answers
+    /// `200 Keepalive` only to an OPTIONS without one, and 404 to `sip:s@host`.
     pub fn request_uri(&self, user: Option<&str>) -> String {
         let user = user.or(self.user.as_deref());
         let mut uri = String::with_capacity(48);
-        uri.push_str("sip:");
+        uri.push_str(if self.secure { "sips:" } else { "sip:" });
         if let Some(u) = user {
             uri.push_str(u);
             uri.push('@');
@@ -205,11 +255,48 @@ mod tests {
     }
 
     #[test]
+    fn tls_forms_default_to_5061() {
+        let u = SipUri::parse("sips:sbc.example").unwrap();
+        assert_eq!((u.transport, u.secure), (Some(Transport::Tls), true));
+        assert_eq!(u.target.to_string(), "sbc.example:5061");
+        assert_eq!(u.request_uri(None), "sips:sbc.example:5061");
+        let u = SipUri::parse("sip:127.0.0.1;transport=TLS").unwrap();
+        assert_eq!((u.transport, u.secure), (Some(Transport::Tls), false));
+        assert_eq!(u.request_uri(None), "sip:127.0.0.1:5061");
+        let u = SipUri::parse("SIPS:[::1]:15061;transport=tcp").unwrap();
+        assert_eq!(u.transport, Some(Transport::Tls));
+        assert_eq!(u.target.to_string(), "[::1]:15061");
+        let u = SipUri::parse("sip:10.0.0.1")
+            .unwrap()
+            .over(Transport::Tls)
+            .unwrap();
+        assert_eq!(u.target.to_string(), "10.0.0.1:5061");
+        let u = SipUri::parse("sip:[::1]:5070")
+            .unwrap()
+            .over(Transport::Tls)
+            .unwrap();
+        assert_eq!(u.target.to_string(), "[::1]:5070");
+        let u = SipUri::parse("sip:[::1]")
+            .unwrap()
+            .over(Transport::Tls)
+            .unwrap();
+        assert_eq!(u.target.to_string(), "[::1]:5061");
+        let err = SipUri::parse("sips:sbc")
+            .unwrap()
+            .over(Transport::Udp)
+            .unwrap_err();
+        assert!(err.contains("contradicts"), "{err}");
+        let u = SipUri::parse("sips:alice:secret@sbc").unwrap();
+        assert!(!u.to_string().contains("secret"));
+        assert_eq!(u.request_uri(None), "sips:alice:secret@sbc:5061");
+    }
+
+    #[test]
     fn refuses_what_it_cannot_do() {
         for (input, why) in [
-            ("sips:127.0.0.1", "not supported yet"),
+            ("sips:127.0.0.1;transport=udp", "contradicts"),
             ("sip://127.0.0.1", "not sip://"),
-            ("sip:127.0.0.1;transport=tls", "transport 'tls'"),
+            ("sip:127.0.0.1;transport=sctp", "transport 'sctp'"),
             ("sip:127.0.0.1:0", "port 0"),
             ("sip:::1", "brackets"),
             ("sip:a b@host", "user part"),

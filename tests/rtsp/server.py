@@ -2,11 +2,12 @@
 """A real RTSP server for check-rtsp's tests: GStreamer's rtsp-server (Debian's
 gir1.2-gst-rtsp-server-1.0 and python3-gi), on 127.0.0.1 and a free port.
 
-    /usr/bin/python3 tests/rtsp/server.py basic|digest
+    /usr/bin/python3 tests/rtsp/server.py basic|digest [CERT.pem KEY.pem]
 
 Serves a videotestsrc stream as JPEG over RTP at /test (open to anyone) and at /secure
-(user "user", password "secret", by Basic or Digest authentication as asked). Prints the
-port on the first line of stdout, then serves until killed.
+(user "user", password "secret", by Basic or Digest authentication as asked). With a
+certificate and its key, every connection is TLS (rtsps://; GLib's TLS from
+glib-networking). Prints the port on the first line of stdout, then serves until killed.
 
 Without x264 this pipeline needs the explicit I420 caps: without them DESCRIBE hangs.
 """
@@ -17,7 +18,7 @@ import gi
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
+from gi.repository import Gio, GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 PIPELINE = (
     "( videotestsrc is-live=true ! video/x-raw,format=I420,width=160,height=120,framerate=5/1"
@@ -65,6 +66,9 @@ def main():
     else:
         auth.set_supported_methods(GstRtsp.RTSPAuthMethod.BASIC)
         auth.add_basic(GstRtspServer.RTSPAuth.make_basic("user", "secret"), token("user"))
+    if len(sys.argv) > 3:
+        # The server's certificate: every accepted connection is wrapped in TLS.
+        auth.set_tls_certificate(Gio.TlsCertificate.new_from_files(sys.argv[2], sys.argv[3]))
     server.set_auth(auth)
 
     mounts = server.get_mount_points()

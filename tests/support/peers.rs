@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 pub struct PeerProcess {
     child: Child,
     pub port: u16,
+    /// Kamailio's TLS port, when it listens on one.
+    pub tls_port: Option<u16>,
     dir: Option<PathBuf>,
 }
 
@@ -77,6 +79,7 @@ pub fn fault_peer_on(proto: &str, transport: &str, behaviour: &str, bind: &str) 
     PeerProcess {
         child,
         port,
+        tls_port: None,
         dir: None,
     }
 }
@@ -102,6 +105,23 @@ pub fn kamailio() -> PeerProcess {
 /// [`kamailio`], in the network namespace `netns` when given (`ip netns exec`, which
 /// execs in place: the PID is Kamailio's).
 pub fn kamailio_in(netns: Option<&str>) -> PeerProcess {
+    kamailio_with(netns, None)
+}
+
+/// How Kamailio's TLS listener is set up: the certificate it presents, and the CA a
+/// client certificate must be signed by when it requires one.
+pub struct KamailioTls<'a> {
+    pub server: &'a super::tls::Pair,
+    pub require_client_ca: Option<&'a Path>,
+}
+
+/// [`kamailio`] that also listens on TLS (Debian's kamailio-tls-modules), on
+/// [`PeerProcess::tls_port`].
+pub fn kamailio_tls(tls: KamailioTls<'_>) -> PeerProcess {
+    kamailio_with(None, Some(tls))
+}
+
+fn kamailio_with(netns: Option<&str>, tls: Option<KamailioTls<'_>>) -> PeerProcess {
     use std::os::unix::process::CommandExt;
     let binary = ["/usr/sbin/kamailio", "/usr/local/sbin/kamailio"]
         .into_iter()
@@ -113,11 +133,38 @@ pub fn kamailio_in(netns: Option<&str>) -> PeerProcess {
     let dir = std::env::temp_dir().join(format!("kc-kamailio-{}-{port}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("mkdir");
     let template = include_str!("../kamailio/kamailio.cfg");
+    let tls_port = tls.as_ref().map(|_| free_port());
+    let tls_config = dir.join("tls.cfg");
     let config = template
         .replace("@LISTEN_UDP@", &format!("udp:127.0.0.1:{port}"))
-        .replace("@LISTEN_TCP@", &format!("tcp:127.0.0.1:{port}"));
+        .replace("@LISTEN_TCP@", &format!("tcp:127.0.0.1:{port}"))
+        .replace(
+            "@LISTEN_TLS@",
+            &format!("tls:127.0.0.1:{}", tls_port.unwrap_or(0)),
+        )
+        .replace("@TLS_CONFIG@", &tls_config.to_string_lossy());
     let cfg = dir.join("kamailio.cfg");
     std::fs::write(&cfg, config).expect("write config");
+    if let Some(tls) = &tls {
+        assert!(
+            Path::new("/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so").exists()
+                || Path::new("/usr/lib/kamailio/modules/tls.so").exists(),
+            "Kamailio's tls module is not installed: `bash scripts/test` installs it \
+             (apt-get install kamailio-tls-modules)"
+        );
+        let (verify, client_ca) = match tls.require_client_ca {
+            Some(ca) => ("yes", format!("ca_list = {}\n", ca.display())),
+            None => ("no", String::new()),
+        };
+        let text = format!(
+            "[server:default]\nmethod = TLSv1.2+\nverify_certificate = {verify}\n\
+             require_certificate = {verify}\nprivate_key = {}\ncertificate = {}\n{client_ca}\n\
+             [client:default]\nverify_certificate = no\nrequire_certificate = no\n",
+            tls.server.key.display(),
+            tls.server.cert.display(),
+        );
+        std::fs::write(&tls_config, text).expect("write tls.cfg");
+    }
     let log = std::fs::File::create(dir.join("kamailio.log")).expect("log");
     let mut command = match netns {
         Some(ns) => {
@@ -135,6 +182,11 @@ pub fn kamailio_in(netns: Option<&str>) -> PeerProcess {
         .arg("-Y")
         .arg(&dir)
         .args(["-m", "16", "-M", "4"])
+        .args(if tls.is_some() {
+            &["-A", "WITH_TLS"][..]
+        } else {
+            &[][..]
+        })
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log)
@@ -144,6 +196,7 @@ pub fn kamailio_in(netns: Option<&str>) -> PeerProcess {
     let peer = PeerProcess {
         child,
         port,
+        tls_port,
         dir: Some(dir.clone()),
     };
     let until = Instant::now() + Duration::from_secs(15);
@@ -161,7 +214,8 @@ pub fn kamailio_in(netns: Option<&str>) -> PeerProcess {
             .status()
             .is_ok_and(|s| s.success()),
     };
-    while !listening() {
+    let tls_listening = || tls_port.map_or(true, |p| TcpStream::connect(("127.0.0.1", p)).is_ok());
+    while !(listening() && tls_listening()) {
         if Instant::now() > until {
             let mut log = String::new();
             let _ = std::fs::File::open(dir.join("kamailio.log"))
@@ -178,11 +232,26 @@ pub fn kamailio_in(netns: Option<&str>) -> PeerProcess {
 /// `auth` ("basic" or "digest"; user "user", password "secret").
 /// Panics, failing the test, when the server cannot start: it never skips.
 pub fn rtsp_server(auth: &str) -> PeerProcess {
+    rtsp_server_with(auth, None)
+}
+
+/// [`rtsp_server`] speaking only TLS (`rtsps://`), presenting `cert` (needs Debian's
+/// glib-networking).
+pub fn rtsps_server(auth: &str, cert: &super::tls::Pair) -> PeerProcess {
+    rtsp_server_with(auth, Some(cert))
+}
+
+fn rtsp_server_with(auth: &str, cert: Option<&super::tls::Pair>) -> PeerProcess {
     use std::os::unix::process::CommandExt;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/rtsp/server.py");
+    let mut args = vec![script.to_string(), auth.to_string()];
+    if let Some(pair) = cert {
+        args.push(pair.cert.to_string_lossy().into_owned());
+        args.push(pair.key.to_string_lossy().into_owned());
+    }
     // Debian's python3-gi belongs to /usr/bin/python3; a python3 earlier on PATH may lack it.
     let mut child = Command::new("/usr/bin/python3")
-        .args([script, auth])
+        .args(&args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -199,12 +268,13 @@ pub fn rtsp_server(auth: &str) -> PeerProcess {
         }
         panic!(
             "the GStreamer RTSP server did not start ({err}); `bash scripts/test` installs \
-             gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi"
+             gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi glib-networking"
         );
     };
     PeerProcess {
         child,
         port,
+        tls_port: None,
         dir: None,
     }
 }
