@@ -74,6 +74,7 @@
 //!   they all run in. Nothing else imports it.
 
 pub mod accept;
+pub mod arena;
 pub mod checkd;
 pub mod cli;
 pub mod deadline;

@@ -68,6 +68,10 @@ static FORMAT: OnceLock<Format> = OnceLock::new();
 #[macro_export]
 macro_rules! check_main {
     ($check:ty) => {
+        /// Start-up allocations are bumps in a static region (see `arena`).
+        #[global_allocator]
+        static ALLOCATOR: $crate::arena::Arena<{ 1 << 20 }> = $crate::arena::Arena::new();
+
         /// Blocks SIGTERM and SIGINT before any other code of the program runs: the
         /// dynamic loader calls `.preinit_array` before libc's and std's initialisers.
         #[used]
