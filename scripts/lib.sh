@@ -43,18 +43,50 @@ wait_for_file() {
   exit 1
 }
 
-# start_kamailio: a real Kamailio on 127.0.0.1 (UDP and TCP) with the tests' configuration
-# (200 Keepalive to sip:HOST, 404 to a user part, 503 to "busy"); sets $sip_port.
+# start_kamailio [tls]: a real Kamailio on 127.0.0.1 (UDP and TCP) with the tests'
+# configuration (200 Keepalive to sip:HOST, 404 to a user part, 503 to "busy"); sets
+# $sip_port. With "tls" it also listens on TLS (kamailio-tls-modules) with the certificate
+# make_test_pki made in $work/pki, on $sips_port.
 start_kamailio() {
-  sip_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  local free='import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+  local defines=()
+  sip_port=$(/usr/bin/python3 -c "$free")
+  sips_port=0
+  if [ "${1:-}" = tls ]; then
+    sips_port=$(/usr/bin/python3 -c "$free")
+    defines=(-A WITH_TLS)
+    printf '%s\n' '[server:default]' 'method = TLSv1.2+' 'verify_certificate = no' \
+      'require_certificate = no' "private_key = $work/pki/server.key" \
+      "certificate = $work/pki/server.pem" > "$work/tls.cfg"
+  fi
   sed -e "s/@LISTEN_UDP@/udp:127.0.0.1:$sip_port/" -e "s/@LISTEN_TCP@/tcp:127.0.0.1:$sip_port/" \
+    -e "s/@LISTEN_TLS@/tls:127.0.0.1:$sips_port/" -e "s|@TLS_CONFIG@|$work/tls.cfg|" \
     tests/kamailio/kamailio.cfg > "$work/kamailio.cfg"
-  setsid /usr/sbin/kamailio -DD -E -f "$work/kamailio.cfg" -Y "$work" -m 16 -M 4 \
+  setsid /usr/sbin/kamailio -DD -E -f "$work/kamailio.cfg" -Y "$work" -m 16 -M 4 "${defines[@]}" \
     >"$work/kamailio.log" 2>&1 </dev/null &
   pids+=($!)
-  for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$sip_port") 2>/dev/null && return 0; sleep 0.1; done
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$sip_port") 2>/dev/null &&
+      { [ "$sips_port" = 0 ] || (exec 3<>"/dev/tcp/127.0.0.1/$sips_port") 2>/dev/null; } && return 0
+    sleep 0.1
+  done
   echo "kamailio did not start: $(cat "$work/kamailio.log")" >&2
   exit 1
+}
+
+# make_test_pki: a CA and a server certificate for 127.0.0.1 and localhost (P-256, two
+# days), made with the openssl command in $work/pki: ca.pem, server.pem, server.key.
+make_test_pki() {
+  local d="$work/pki"
+  mkdir -p "$d"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=keepalived-checks-bench-ca -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
+    -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null
+  printf '%s\n' 'subjectAltName=IP:127.0.0.1,DNS:localhost' 'basicConstraints=CA:FALSE' \
+    'keyUsage=digitalSignature' 'extendedKeyUsage=serverAuth' > "$d/server.ext"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+    -days 2 -extfile "$d/server.ext" -out "$d/server.pem" 2>/dev/null
 }
 
 # start_rtsp_server AUTH: GStreamer's RTSP server (tests/rtsp/server.py; /test open,

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::support::peers::{fault_peer, fault_peer_on, PeerProcess};
+use crate::support::tls::{tls_peer, After, Pki};
 use crate::support::{command, run, wait_for, Run, Scratch};
 
 /// A running daemon, killed by PID when dropped (also on failure).
@@ -408,6 +409,46 @@ fn an_answer_that_came_twice_never_hides_the_next_one() {
     assert_eq!(status["verdict"], "healthy", "{status}");
     assert_eq!(status["failed_in_a_row"], 0, "{status}");
     assert_eq!(status["transitions"], 0, "{status}");
+}
+
+#[test]
+fn tls_checks_probe_again_and_again_and_say_why_they_fail() {
+    // The trust store is read at the first probe of a check and kept: the later probes
+    // must keep verifying with it, and a check without the private CA (the system
+    // store) must fail each time, with the reason in its status.
+    let pki = Pki::new("checkd");
+    let peer = tls_peer(pki.server_config(&pki.server, false), After::Hold);
+    let ca = pki.ca_file();
+    let check = |name: &str, args: &str| {
+        format!(
+            "[[check]]\nname = \"{name}\"\ncheck = \"check-tcp --tls {args} {peer} --timeout 300ms\"\n\
+             interval = \"100ms\"\nfile = \"@DIR@/{name}.track\"\n\n"
+        )
+    };
+    let config = format!(
+        "status_socket = \"@DIR@/checkd.sock\"\n\n{}{}",
+        check("private", &format!("--ca-file {ca}")),
+        check("system", "")
+    );
+    let d = Checkd::start("tls", &config, &[]);
+    wait_for("ten probes of each", Duration::from_secs(5), || {
+        ["private", "system"]
+            .iter()
+            .all(|c| d.status(c)["probes"].as_u64().unwrap_or(0) >= 10)
+    });
+    let private = d.status("private");
+    assert_eq!(private["verdict"], "healthy", "{private}");
+    assert_eq!(private["failed_in_a_row"], 0, "{private}");
+    assert_eq!(d.track("private"), "0\n");
+    let system = d.status("system");
+    assert_eq!(system["verdict"], "failed", "{system}");
+    assert!(
+        system["last"]["line"].as_str().is_some_and(
+            |l| l.contains("handshake: certificate of 127.0.0.1 not signed by a trusted CA")
+        ),
+        "{system}"
+    );
+    assert_eq!(d.track("system"), "1\n");
 }
 
 #[test]

@@ -58,7 +58,8 @@ fn certificate(e: &CertificateError, name: &str) -> String {
             let names = if presented.is_empty() {
                 "no name".to_string()
             } else {
-                presented.join(", ")
+                let names: Vec<&str> = presented.iter().map(|n| presented_name(n)).collect();
+                names.join(", ")
             };
             format!("certificate name mismatch: it names {names}, not {name} (--sni to check another name)")
         }
@@ -69,8 +70,9 @@ fn certificate(e: &CertificateError, name: &str) -> String {
             let ended = unix(not_after.as_secs());
             let days = validity::days_left(unix(time.as_secs()), ended);
             format!(
-                "certificate of {name} expired on {} ({days} days ago)",
-                validity::date(ended)
+                "certificate of {name} expired on {} ({} ago)",
+                validity::date(ended),
+                validity::days(days)
             )
         }
         CertificateError::Expired => format!("certificate of {name} expired"),
@@ -112,6 +114,20 @@ fn alert_received(alert: AlertDescription) -> String {
     }
 }
 
+/// A name the certificate presents, as rustls reports it (`DnsName("sip.example")`,
+/// `IpAddress(10.0.0.5)`), the way an operator writes it.
+fn presented_name(reported: &str) -> &str {
+    reported
+        .strip_prefix("DnsName(\"")
+        .and_then(|n| n.strip_suffix("\")"))
+        .or_else(|| {
+            reported
+                .strip_prefix("IpAddress(")
+                .and_then(|n| n.strip_suffix(')'))
+        })
+        .unwrap_or(reported)
+}
+
 /// The name as operators wrote it: a DNS name, or an address.
 fn shown_name(name: &ServerName<'_>) -> String {
     match name {
@@ -145,14 +161,18 @@ mod tests {
         let mismatch = said(Error::InvalidCertificate(
             CertificateError::NotValidForNameContext {
                 expected: name.to_owned(),
-                presented: vec!["DnsName(\"other.example\")".into()],
+                presented: vec![
+                    "DnsName(\"other.example\")".into(),
+                    "IpAddress(10.0.0.5)".into(),
+                    "URI".into(),
+                ],
             },
         ));
-        assert!(
-            mismatch.starts_with("certificate name mismatch: it names"),
-            "{mismatch}"
+        assert_eq!(
+            mismatch,
+            "certificate name mismatch: it names other.example, 10.0.0.5, URI, not sip.example \
+             (--sni to check another name)"
         );
-        assert!(mismatch.contains("other.example") && mismatch.contains("not sip.example"));
         let expired = said(Error::InvalidCertificate(
             CertificateError::ExpiredContext {
                 time: UnixTime::since_unix_epoch(std::time::Duration::from_secs(86_400 * 40)),
@@ -163,6 +183,13 @@ mod tests {
             expired,
             "certificate of sip.example expired on 1970-01-31 (10 days ago)"
         );
+        let yesterday = said(Error::InvalidCertificate(
+            CertificateError::ExpiredContext {
+                time: UnixTime::since_unix_epoch(std::time::Duration::from_secs(86_400 * 31 + 60)),
+                not_after: UnixTime::since_unix_epoch(std::time::Duration::from_secs(86_400 * 30)),
+            },
+        ));
+        assert!(yesterday.ends_with("(1 day ago)"), "{yesterday}");
         assert!(
             said(Error::InvalidMessage(InvalidMessage::InvalidContentType))
                 .contains("plaintext where TLS was expected")

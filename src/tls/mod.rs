@@ -287,7 +287,13 @@ impl Negotiated {
         let days = self.days_left(now)?;
         let end = validity::date(self.not_after?);
         (days < min).then(|| {
-            format!("certificate expires in {days} days (on {end}), under --min-cert-days {min}")
+            if days < 0 {
+                // Only with --insecure: a verified certificate cannot have ended.
+                format!("certificate expired on {end}, under --min-cert-days {min}")
+            } else {
+                let left = validity::days(days);
+                format!("certificate expires in {left} (on {end}), under --min-cert-days {min}")
+            }
         })
     }
 }
@@ -307,7 +313,7 @@ pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
         .server_name(host)
         .map_err(|why| Outcome::unhealthy(Stage::Setup, why))?;
     ctx.progress
-        .enter(Stage::Handshake, "the TLS handshake".to_string());
+        .enter(Stage::Handshake, "doing the TLS handshake".to_string());
     let stream = TlsConnector::from(config)
         .connect(name.clone(), stream)
         .await
@@ -381,5 +387,67 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Stream<S> {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.0).poll_shutdown(cx).map_err(worded)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    const DAY: u64 = 86_400;
+
+    fn negotiated(not_after_days: i64, verified: bool) -> Negotiated {
+        Negotiated {
+            version: "TLSv1.3",
+            cipher: "TLS13_AES_256_GCM_SHA384",
+            not_after: Some(not_after_days * 86_400),
+            verified,
+        }
+    }
+
+    fn judged(tls: &Negotiated, min_days: Option<u32>, now_days: u64) -> Outcome {
+        let healthy = Outcome::healthy("TLS handshake in 1.000 ms", Duration::from_millis(1));
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(now_days * DAY + 60);
+        tls.judge(healthy, min_days, now)
+    }
+
+    #[test]
+    fn min_cert_days_and_insecure_in_the_verdict() {
+        let detail = |o: &Outcome, key: &str| {
+            o.details
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.clone())
+        };
+        // 100 days left, 30 asked: healthy, the days in the details.
+        let fine = judged(&negotiated(1_100, true), Some(30), 1_000);
+        assert_eq!(fine.verdict, Verdict::Healthy);
+        assert_eq!(detail(&fine, "cert_days_left").as_deref(), Some("99"));
+        assert_eq!(detail(&fine, "tls_verified").as_deref(), Some("yes"));
+        // A day and a bit left: "1 day".
+        let soon = judged(&negotiated(1_002, true), Some(30), 1_000);
+        assert_eq!(soon.verdict, Verdict::Unhealthy);
+        assert_eq!(soon.stage, Stage::Handshake);
+        assert_eq!(
+            soon.reason,
+            "certificate expires in 1 day (on 1972-09-29), under --min-cert-days 30"
+        );
+        // Already ended, seen only under --insecure.
+        let ended = judged(&negotiated(990, false), Some(30), 1_000);
+        assert_eq!(
+            ended.reason,
+            "certificate expired on 1972-09-17, under --min-cert-days 30"
+        );
+        // Without --min-cert-days an ended certificate under --insecure stays healthy,
+        // and says it was not verified.
+        let insecure = judged(&negotiated(990, false), None, 1_000);
+        assert_eq!(insecure.verdict, Verdict::Healthy);
+        assert!(
+            insecure.reason.ends_with(" (certificate not verified)"),
+            "{}",
+            insecure.reason
+        );
     }
 }

@@ -123,6 +123,15 @@ pub fn days_left(until: i64, now: i64) -> i64 {
     (until - now).div_euclid(DAY)
 }
 
+/// `n` days in words: "1 day", "0 days", "12 days".
+pub fn days(n: i64) -> String {
+    if n.abs() == 1 {
+        format!("{n} day")
+    } else {
+        format!("{n} days")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
