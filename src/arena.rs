@@ -61,14 +61,14 @@ impl<const N: usize> Region<N> {
     /// Reserves `layout`; `None` when it does not fit in what is left.
     fn bump(&self, layout: Layout) -> Option<*mut u8> {
         let base = self.base();
-        let mut next = self.next.load(Ordering::Relaxed);
+        let mut next = self.next.load(Ordering::Acquire);
         loop {
             // Align the address, not the offset: the region itself is only byte-aligned.
             let start = (base + next).checked_next_multiple_of(layout.align())? - base;
             let end = start.checked_add(layout.size()).filter(|&end| end <= N)?;
             match self
                 .next
-                .compare_exchange_weak(next, end, Ordering::Relaxed, Ordering::Relaxed)
+                .compare_exchange_weak(next, end, Ordering::AcqRel, Ordering::Acquire)
             {
                 // SAFETY: start <= end <= N, inside the region.
                 Ok(_) => return Some(unsafe { self.bytes.get().cast::<u8>().add(start) }),
@@ -83,8 +83,10 @@ impl<const N: usize> Region<N> {
         let Some(end) = offset.checked_add(new_size).filter(|&end| end <= N) else {
             return false;
         };
+        // Release: whatever this thread did with the bytes given back happens before
+        // another thread's bump (Acquire) hands them out again.
         self.next
-            .compare_exchange(offset + size, end, Ordering::Relaxed, Ordering::Relaxed)
+            .compare_exchange(offset + size, end, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
     }
 }
@@ -125,7 +127,12 @@ impl<const N: usize> Default for Arena<N> {
 // (reserved by `bump`) or comes from `System`, and goes back to where it came from.
 unsafe impl<const N: usize> GlobalAlloc for Arena<N> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        match self.region_for(layout.size()).bump(layout) {
+        let block = if layout.size() > N / 4 {
+            None
+        } else {
+            self.region_for(layout.size()).bump(layout)
+        };
+        match block {
             Some(block) => block,
             // SAFETY: the caller's contract, passed on.
             None => unsafe { System.alloc(layout) },
@@ -148,8 +155,12 @@ unsafe impl<const N: usize> GlobalAlloc for Arena<N> {
             // SAFETY: a block from System, with its layout.
             return unsafe { System.realloc(ptr, layout, new_size) };
         };
-        let same_region = ptr::eq(region, self.region_for(new_size));
-        if same_region && region.resize_last(offset, layout.size(), new_size) {
+        // The last block grows in place when it stays in its region's size class, and
+        // shrinks in place always (giving the bytes back).
+        let stays = ptr::eq(region, self.region_for(new_size)) && new_size <= N / 4;
+        if (stays || new_size <= layout.size())
+            && region.resize_last(offset, layout.size(), new_size)
+        {
             return ptr;
         }
         if new_size <= layout.size() {
@@ -178,7 +189,7 @@ mod tests {
         Layout::from_size_align(size, align).expect("valid layout")
     }
 
-    fn region_of(arena: &Arena<4096>, block: *mut u8) -> Option<&'static str> {
+    fn region_of<const N: usize>(arena: &Arena<N>, block: *mut u8) -> Option<&'static str> {
         let (region, _) = arena.holding(block)?;
         Some(if ptr::eq(region, &arena.small) {
             "small"
@@ -239,7 +250,7 @@ mod tests {
 
     #[test]
     fn the_last_block_grows_in_place_and_moves_otherwise() {
-        let arena = Box::new(Arena::<4096>::new());
+        let arena = Box::new(Arena::<16384>::new());
         let first = unsafe { arena.alloc(layout(16, 8)) };
         let grown = unsafe { arena.realloc(first, layout(16, 8), 64) };
         assert_eq!(grown, first, "the last block grows where it is");
@@ -261,9 +272,20 @@ mod tests {
         let small = unsafe { arena.alloc(layout(32, 8)) };
         let larger = unsafe { arena.realloc(large, layout(1024, 8), 2048) };
         assert_eq!(larger, large);
+        // Shrunk, the last block gives its tail back; past a quarter of the region, a
+        // block is the system's.
+        let shrunk = unsafe { arena.realloc(larger, layout(2048, 8), 1500) };
+        assert_eq!(shrunk, larger);
+        assert_eq!(arena.large.next.load(Ordering::Relaxed), 1500);
+        let huge = unsafe { arena.realloc(shrunk, layout(1500, 8), 5000) };
+        assert_eq!(region_of(&arena, huge), None);
+        assert_eq!(
+            arena.large.next.load(Ordering::Relaxed),
+            0,
+            "the moved block given back"
+        );
         unsafe { arena.dealloc(small, layout(32, 8)) };
-        unsafe { arena.dealloc(larger, layout(2048, 8)) };
-        assert_eq!(arena.large.next.load(Ordering::Relaxed), 0);
+        unsafe { arena.dealloc(huge, layout(5000, 8)) };
     }
 
     #[test]

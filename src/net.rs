@@ -182,10 +182,14 @@ pub fn describe_io(e: &io::Error) -> String {
         Some(i) => &text[..i],
         None => &text,
     };
+    // "Connection refused" reads "connection refused" mid-line; "TLS alert" stays.
     let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => "unknown error".into(),
+    match (chars.next(), chars.clone().next()) {
+        (Some(first), second) if !second.is_some_and(|c| c.is_uppercase()) => {
+            first.to_lowercase().chain(chars).collect()
+        }
+        (Some(_), _) => text.to_string(),
+        (None, _) => "unknown error".into(),
     }
 }
 
@@ -708,6 +712,19 @@ pub async fn recv_datagram(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn io_errors_read_mid_line_acronyms_kept() {
+        use super::describe_io;
+        let refused = std::io::Error::from_raw_os_error(libc::ECONNREFUSED);
+        assert_eq!(describe_io(&refused), "connection refused");
+        let tls = std::io::Error::other("TLS alert from the server: handshake failure");
+        assert_eq!(
+            describe_io(&tls),
+            "TLS alert from the server: handshake failure"
+        );
+        assert_eq!(describe_io(&std::io::Error::other("")), "unknown error");
+    }
+
     use super::*;
 
     #[test]

@@ -533,7 +533,8 @@ mod tls {
             &r,
             1,
             "TCP CRITICAL - ",
-            &["the server requires a client certificate (--cert, --key)"],
+            // TLS 1.3: the refusal comes with the first read, after the handshake.
+            &["receive: TLS alert from the server: the server requires a client certificate (--cert, --key)"],
         );
     }
 
@@ -552,5 +553,62 @@ mod tls {
             &[&peer.to_string(), "--tls", "--cert", "/x.pem"],
         );
         assert_eq!(r.code, Some(1), "--cert without --key: {}", r.stdout);
+        let r = run(
+            "check-tcp",
+            &[
+                &peer.to_string(),
+                "--tls",
+                "--insecure",
+                "--ca-file",
+                "/etc/hosts",
+            ],
+        );
+        assert_line(&r, 1, "TCP UNKNOWN", &["--insecure and --ca-file"]);
+    }
+
+    #[test]
+    fn tls_files_are_checked_with_the_arguments_on_every_node() {
+        // Not MASTER (no state at all): a plain check is skipped, but a --ca-file that
+        // is not there, a --cert that is not PEM, an --sni that is no name still fail
+        // on this node, before they could fail only after a failover.
+        let s = Scratch::new("tls-gate");
+        let sd = s.state_dir();
+        let not_pem = s.path("not.pem");
+        std::fs::write(&not_pem, "hello\n").expect("write");
+        let not_pem = not_pem.to_string_lossy().into_owned();
+        let target = "127.0.0.1:9";
+        let gate = ["--only-if-master", "VI_1", "--state-dir", &sd];
+        let with = |extra: &[&str]| {
+            let mut args = vec![target, "--tls"];
+            args.extend_from_slice(extra);
+            args.extend_from_slice(&gate);
+            run("check-tcp", &args)
+        };
+        assert_line(&with(&[]), 0, "TCP SKIPPED - ", &["not MASTER"]);
+        assert_line(
+            &with(&["--ca-file", "/nonexistent/ca.pem"]),
+            1,
+            "TCP UNKNOWN",
+            &["--ca-file /nonexistent/ca.pem: "],
+        );
+        assert_line(
+            &with(&["--ca-file", &not_pem, "--insecure"]),
+            1,
+            "TCP UNKNOWN",
+            &["--insecure and --ca-file"],
+        );
+        assert_line(
+            &with(&["--sni", "not a name"]),
+            1,
+            "TCP UNKNOWN",
+            &["--sni 'not a name' is not a host name or address"],
+        );
+        let cert = format!("--cert {not_pem}: no PEM certificate in it");
+        assert_line(
+            &with(&["--insecure", "--cert", &not_pem, "--key", &not_pem]),
+            1,
+            "TCP UNKNOWN",
+            &[&cert],
+        );
     }
 }

@@ -113,7 +113,7 @@ impl Check for CheckRtsp {
 
     fn options(&self) -> Result<rtsp::Options, CheckError> {
         let tls = if self.url.secure {
-            self.tls.options()
+            self.tls.options(&self.url.target.host)?
         } else {
             self.tls.refuse("use an rtsps:// URL")?;
             TlsOptions::default()

@@ -125,15 +125,18 @@ impl Check for CheckSip {
             .map(Transport::from)
             .or(self.uri.transport)
             .unwrap_or_default();
+        // A sips: URI over another transport is the error to name first, not the TLS
+        // options that then seem out of place.
+        let uri = self.uri.over(transport).map_err(CheckError::Option)?;
         let tls = if transport == Transport::Tls {
-            self.tls.options()
+            self.tls.options(&uri.target.host)?
         } else {
             self.tls
                 .refuse("use sips:, ;transport=tls or --transport tls")?;
             TlsOptions::default()
         };
         Ok(sip::Options {
-            uri: self.uri.over(transport).map_err(CheckError::Option)?,
+            uri,
             transport,
             user: self.user.clone(),
             accept: self.accept.clone().unwrap_or_default(),

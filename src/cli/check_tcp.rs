@@ -80,7 +80,7 @@ impl Check for CheckTcp {
 
     fn options(&self) -> Result<tcp::Options, CheckError> {
         let tls = if self.tls {
-            Some(self.tls_args.options())
+            Some(self.tls_args.options(&self.target.value.host)?)
         } else {
             self.tls_args.refuse("give --tls")?;
             None

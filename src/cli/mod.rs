@@ -143,15 +143,30 @@ pub struct TlsArgs {
 }
 
 impl TlsArgs {
-    /// The options for a check that speaks TLS.
-    pub fn options(&self) -> crate::tls::TlsOptions {
+    /// The options for a check that speaks TLS to `host`. The trust store, client
+    /// certificate and SNI name are read and checked here, with the other arguments:
+    /// a missing `--ca-file` exits 1 on every node, not only once `--only-if-master`
+    /// lets the probe run (the probe reuses what was built here).
+    pub fn options(
+        &self,
+        host: &crate::target::Host,
+    ) -> Result<crate::tls::TlsOptions, CheckError> {
+        if self.insecure && self.ca_file.is_some() {
+            return Err(CheckError::Option(
+                "--insecure and --ca-file: a certificate is either verified against the CA \
+                 or not verified at all; give one of them"
+                    .into(),
+            ));
+        }
         let mut tls = crate::tls::TlsOptions::default();
         tls.ca_file.clone_from(&self.ca_file);
         tls.insecure = self.insecure;
         tls.sni.clone_from(&self.sni);
         tls.client_cert = self.cert.clone().zip(self.key.clone());
         tls.min_cert_days = self.min_cert_days;
-        tls
+        tls.server_name(host).map_err(CheckError::Option)?;
+        tls.client_config().map_err(CheckError::Option)?;
+        Ok(tls)
     }
 
     /// For a check that does not speak TLS: an error naming the first TLS option given.
