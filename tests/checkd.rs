@@ -565,6 +565,21 @@ fn check_config_gives_file_line_and_reason() {
             "{p}:3: check: check-sip: unexpected argument '--tranport' found\n{p}:5: interval '5ms' is below the 100ms minimum\n"
         )
     );
+    // A TLS check's files are read with its arguments: a missing CA is a config error.
+    let (code, out, path, _dir) = config_errors(
+        "tls",
+        "[[check]]\nname = \"t\"\ncheck = \"check-tcp --tls --ca-file /nonexistent/ca.pem 127.0.0.1:5061\"\nfile = \"/run/t\"\n",
+    );
+    assert_eq!(
+        (code, out),
+        (
+            Some(1),
+            format!(
+                "{}:3: check: check-tcp: bad option: --ca-file /nonexistent/ca.pem: no such file or directory\n",
+                path.display()
+            )
+        )
+    );
     let (code, out, path, _dir) = config_errors(
         "good",
         "[[check]]\nname = \"a\"\ncheck = \"check-tcp 127.0.0.1:22\"\nfile = \"/run/a\"\n",
