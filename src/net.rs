@@ -93,7 +93,7 @@ impl Progress {
     /// reached after connecting, timeouts and signals included, names the address.
     pub fn with_peer(&self, outcome: Outcome) -> Outcome {
         match self.with(|p| p.peer) {
-            Some(peer) if !outcome.details.iter().any(|(k, _)| *k == "peer") => {
+            Some(peer) if outcome.detail("peer").is_none() => {
                 outcome.with_detail("peer", crate::target::socket_addr_text(peer))
             }
             _ => outcome,
@@ -712,19 +712,6 @@ pub async fn recv_datagram(
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn io_errors_read_mid_line_acronyms_kept() {
-        use super::describe_io;
-        let refused = std::io::Error::from_raw_os_error(libc::ECONNREFUSED);
-        assert_eq!(describe_io(&refused), "connection refused");
-        let tls = std::io::Error::other("TLS alert from the server: handshake failure");
-        assert_eq!(
-            describe_io(&tls),
-            "TLS alert from the server: handshake failure"
-        );
-        assert_eq!(describe_io(&std::io::Error::other("")), "unknown error");
-    }
-
     use super::*;
 
     #[test]
@@ -733,6 +720,13 @@ mod tests {
         assert_eq!(describe_io(&e), "connection refused");
         let e = io::Error::other("Odd thing");
         assert_eq!(describe_io(&e), "odd thing");
+        // An acronym keeps its capitals.
+        let e = io::Error::other("TLS alert from the server: handshake failure");
+        assert_eq!(
+            describe_io(&e),
+            "TLS alert from the server: handshake failure"
+        );
+        assert_eq!(describe_io(&io::Error::other("")), "unknown error");
     }
 
     #[test]

@@ -141,6 +141,14 @@ impl Outcome {
         self
     }
 
+    /// The value of detail `key`, if the outcome has it.
+    pub fn detail(&self, key: &str) -> Option<&str> {
+        self.details
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// Sets the round-trip time.
     pub fn with_rtt(mut self, rtt: Duration) -> Self {
         self.rtt = Some(rtt);

@@ -92,13 +92,13 @@ impl Report<'_> {
         }
         line.push_str(&self.reason());
         // Perfdata: the round-trip time, and a TLS certificate's days left.
-        let mut perfdata = " |";
-        if let Ok(Outcome { rtt: Some(rtt), .. }) = self.result {
-            let _ = write!(line, "{perfdata} time={:.6}s", rtt.as_secs_f64());
-            perfdata = "";
-        }
         if let Ok(outcome) = self.result {
-            if let Some((_, days)) = outcome.details.iter().find(|(k, _)| *k == "cert_days_left") {
+            let mut perfdata = " |";
+            if let Some(rtt) = outcome.rtt {
+                let _ = write!(line, "{perfdata} time={:.6}s", rtt.as_secs_f64());
+                perfdata = "";
+            }
+            if let Some(days) = outcome.detail("cert_days_left") {
                 let _ = write!(line, "{perfdata} cert_days={days}");
             }
         }

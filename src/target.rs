@@ -198,7 +198,7 @@ fn mask(input: &str, scheme: &str, to_last_at: bool) -> String {
 
 /// Splits `host:port` / `[v6]:port` / `host` / `[v6]`; an unbracketed string with more
 /// than one colon is an IPv6 literal without a port.
-fn split_host_port(s: &str) -> Result<(&str, Option<&str>), String> {
+pub(crate) fn split_host_port(s: &str) -> Result<(&str, Option<&str>), String> {
     if let Some(after_bracket) = s.strip_prefix('[') {
         let close = after_bracket
             .find(']')

@@ -2,7 +2,7 @@
 //!
 //! Call [`probe`] with [`Options`] and a [`ProbeContext`].
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -61,40 +61,42 @@ async fn converse(opts: &Options, ctx: &ProbeContext) -> Result<Outcome, Outcome
         Host::Ip(_) => String::new(),
     };
     let Some(tls) = &opts.tls else {
-        let connected = format!("connected{to} in {}", format_ms(conn.connect_time));
-        let done = (connected, conn.connect_time);
-        return exchange(conn.stream, opts, ctx, conn.started, done, &to, "").await;
+        let expected = exchange(conn.stream, opts, ctx, conn.started, &to, "").await?;
+        return Ok(expected.unwrap_or_else(|| {
+            let connected = format!("connected{to} in {}", format_ms(conn.connect_time));
+            Outcome::healthy(connected, conn.connect_time)
+        }));
     };
     let (stream, negotiated) = tls::handshake(conn.stream, &target.host, tls, ctx).await?;
     let handshake_time = conn.started.elapsed();
-    let handshake = format!(
-        "TLS handshake{to} in {} ({})",
-        format_ms(handshake_time),
-        negotiated.version,
-    );
     let over = format!(" over {}", negotiated.version);
-    let done = (handshake, handshake_time);
-    let outcome = exchange(stream, opts, ctx, conn.started, done, &to, &over).await?;
+    let expected = exchange(stream, opts, ctx, conn.started, &to, &over).await?;
+    let outcome = expected.unwrap_or_else(|| {
+        let version = negotiated.version;
+        let handshake = format!(
+            "TLS handshake{to} in {} ({version})",
+            format_ms(handshake_time)
+        );
+        Outcome::healthy(handshake, handshake_time)
+    });
     Ok(negotiated.judge(outcome, tls.min_cert_days, SystemTime::now()))
 }
 
-/// Sends and expects over `stream` (TCP, or TLS over it); `done` is the healthy line and
-/// its round-trip time when there is nothing to expect, `over` names TLS in the line of a
-/// match.
+/// Sends and expects over `stream` (TCP, or TLS over it); `None` when there is nothing
+/// to expect (the caller says what succeeded), `over` names TLS in the line of a match.
 async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
     opts: &Options,
     ctx: &ProbeContext,
     started: Instant,
-    done: (String, Duration),
     to: &str,
     over: &str,
-) -> Result<Outcome, Outcome> {
+) -> Result<Option<Outcome>, Outcome> {
     if let Some(send) = &opts.send {
         net::send(&mut stream, send, ctx).await?;
     }
     let Some(want) = &opts.expect else {
-        return Ok(Outcome::healthy(done.0, done.1));
+        return Ok(None);
     };
 
     let shown_want = printable(want, SHOWN_BYTES);
@@ -130,7 +132,7 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
             format!("expected \"{shown_want}\" not in the first {max} bytes: \"{got}\""),
         ),
     };
-    Ok(outcome)
+    Ok(Some(outcome))
 }
 
 /// A search for `--expect` in a reply that grows one read at a time. Each call looks only

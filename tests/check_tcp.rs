@@ -591,6 +591,13 @@ mod tls {
             "TCP UNKNOWN",
             &["--ca-file /nonexistent/ca.pem: "],
         );
+        // Read as every file on the command line is: a device is refused, never read.
+        assert_line(
+            &with(&["--ca-file", "/dev/zero"]),
+            1,
+            "TCP UNKNOWN",
+            &["--ca-file /dev/zero: ", "not a regular file"],
+        );
         assert_line(
             &with(&["--ca-file", &not_pem, "--insecure"]),
             1,

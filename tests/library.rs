@@ -70,7 +70,7 @@ fn two_hundred_probes_share_one_multi_threaded_runtime() {
     assert_eq!(outcomes.len(), 200);
     for o in &outcomes {
         assert_eq!(o.verdict, Verdict::Healthy, "{o:?}");
-        assert!(o.details.iter().any(|(k, _)| *k == "peer"), "{o:?}");
+        assert!(o.detail("peer").is_some(), "{o:?}");
     }
 }
 

@@ -25,14 +25,15 @@ pub async fn probe(opts: &Options, ctx: &ProbeContext) -> Outcome {
 async fn converse(opts: &Options, ctx: &ProbeContext) -> Result<Outcome, Outcome> {
     let addrs = net::resolve(&opts.url.target, ctx).await?;
     let conn = net::connect_tcp(&addrs, ctx).await?;
-    let started = Instant::now();
-    // Dropping the link on return closes the connection; the server never would.
+    // Dropping the link on return closes the connection; the server never would. The
+    // round-trip time counts from the first request, after any TLS handshake.
     if !opts.url.secure {
-        return verdict(opts, &mut Link::new(conn.stream, opts), started, ctx).await;
+        let mut link = Link::new(conn.stream, opts);
+        return verdict(opts, &mut link, Instant::now(), ctx).await;
     }
     let host = &opts.url.target.host;
     let (stream, negotiated) = tls::handshake(conn.stream, host, &opts.tls, ctx).await?;
-    let outcome = verdict(opts, &mut Link::new(stream, opts), started, ctx).await?;
+    let outcome = verdict(opts, &mut Link::new(stream, opts), Instant::now(), ctx).await?;
     Ok(negotiated.judge(outcome, opts.tls.min_cert_days, SystemTime::now()))
 }
 

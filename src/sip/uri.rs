@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::target::{mask_userinfo, mask_userinfo_unparsed, Target};
+use crate::target::{mask_userinfo, mask_userinfo_unparsed, split_host_port, Target};
 use crate::CheckError;
 
 /// The default SIP port.
@@ -165,15 +165,11 @@ impl SipUri {
             }
         }
         let default_port = transport.unwrap_or_default().default_port();
-        let explicit_port = hostport.rsplit_once(':').is_some_and(|(host, port)| {
-            !port.is_empty()
-                && port.bytes().all(|b| b.is_ascii_digit())
-                && (!host.contains(':') || host.ends_with(']'))
-        });
         let target = Target::parse(hostport, "sip", Some(default_port)).map_err(|e| match e {
             CheckError::Target { why, .. } => bad(&why),
             other => other,
         })?;
+        let explicit_port = matches!(split_host_port(hostport), Ok((_, Some(_))));
         Ok(SipUri {
             user,
             target,

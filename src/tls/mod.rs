@@ -1,8 +1,9 @@
 //! TLS under the checks: rustls with the ring provider, client side only.
 //!
 //! Nothing here runs unless a check asks for TLS (`--tls`, `sips:`, `transport=tls`,
-//! `rtsps://`): the trust store is read, and the client configuration built, at the first
-//! TLS probe of a set of [`TlsOptions`], and shared by every later probe made with them (a
+//! `rtsps://`): the trust store is read, and the client configuration built, once per set
+//! of [`TlsOptions`] (by the command line, which checks its files with the other
+//! arguments, or else at the first probe) and shared by every probe made with them (a
 //! daemon probes the same target many times a second).
 //!
 //! - [`TlsOptions`]: trust (the system store, `--ca-file`, or `--insecure`), SNI, a client
@@ -33,6 +34,7 @@ use tokio_rustls::TlsConnector;
 use tracing::debug;
 
 use crate::net::ProbeContext;
+use crate::small_file::{self, Links};
 use crate::target::Host;
 use crate::{Outcome, Stage, Verdict};
 
@@ -100,7 +102,7 @@ impl TlsOptions {
             None => Ok(builder.with_no_client_auth()),
             Some((cert, key)) => {
                 let chain = read_certificates(cert, "--cert")?;
-                let key = PrivateKeyDer::from_pem_file(key)
+                let key = PrivateKeyDer::from_pem_slice(&read_pem_file(key, "--key")?)
                     .map_err(|e| format!("--key {}: {}", key.display(), pem_error(&e)))?;
                 builder
                     .with_client_auth_cert(chain, key)
@@ -152,11 +154,21 @@ impl TlsOptions {
     }
 }
 
+/// The largest PEM file read: a system bundle is about 220 KiB.
+const MAX_PEM_FILE: usize = 4 << 20;
+
+/// The PEM file `what` (`--ca-file`, ...) at `path`, read as every file given on the
+/// command line is: without blocking, a regular file only, bounded (a FIFO or /dev/zero
+/// is an error at once, not a hang).
+fn read_pem_file(path: &Path, what: &str) -> Result<Vec<u8>, String> {
+    small_file::read(path, Links::Follow, MAX_PEM_FILE)
+        .map_err(|e| format!("{what} {}: {}", path.display(), crate::net::describe_io(&e)))
+}
+
 /// Every certificate in the PEM file at `path`; none is an error.
 fn read_certificates(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>, String> {
     let shown = |e: &dyn std::fmt::Display| format!("{what} {}: {e}", path.display());
-    let certificates = CertificateDer::pem_file_iter(path)
-        .map_err(|e| shown(&pem_error(&e)))?
+    let certificates = CertificateDer::pem_slice_iter(&read_pem_file(path, what)?)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| shown(&pem_error(&e)))?;
     if certificates.is_empty() {
@@ -165,11 +177,10 @@ fn read_certificates(path: &Path, what: &str) -> Result<Vec<CertificateDer<'stat
     Ok(certificates)
 }
 
-/// A PEM error in words: the I/O error of an unreadable file as the other checks say it.
+/// A PEM error in words.
 fn pem_error(e: &rustls::pki_types::pem::Error) -> String {
     use rustls::pki_types::pem::Error;
     match e {
-        Error::Io(io) => crate::net::describe_io(io),
         Error::NoItemsFound => "no PEM item of that kind in it (an encrypted key?)".into(),
         other => format!("not PEM: {other:?}"),
     }
@@ -398,11 +409,11 @@ mod tests {
 
     const DAY: u64 = 86_400;
 
-    fn negotiated(not_after_days: i64, verified: bool) -> Negotiated {
+    fn negotiated(not_after_days: u64, verified: bool) -> Negotiated {
         Negotiated {
             version: "TLSv1.3",
             cipher: "TLS13_AES_256_GCM_SHA384",
-            not_after: Some(not_after_days * 86_400),
+            not_after: i64::try_from(not_after_days * DAY).ok(),
             verified,
         }
     }
@@ -415,17 +426,11 @@ mod tests {
 
     #[test]
     fn min_cert_days_and_insecure_in_the_verdict() {
-        let detail = |o: &Outcome, key: &str| {
-            o.details
-                .iter()
-                .find(|(k, _)| *k == key)
-                .map(|(_, v)| v.clone())
-        };
         // 100 days left, 30 asked: healthy, the days in the details.
         let fine = judged(&negotiated(1_100, true), Some(30), 1_000);
         assert_eq!(fine.verdict, Verdict::Healthy);
-        assert_eq!(detail(&fine, "cert_days_left").as_deref(), Some("99"));
-        assert_eq!(detail(&fine, "tls_verified").as_deref(), Some("yes"));
+        assert_eq!(fine.detail("cert_days_left"), Some("99"));
+        assert_eq!(fine.detail("tls_verified"), Some("yes"));
         // A day and a bit left: "1 day".
         let soon = judged(&negotiated(1_002, true), Some(30), 1_000);
         assert_eq!(soon.verdict, Verdict::Unhealthy);

@@ -12,6 +12,8 @@
 //! Time ::= UTCTime (YYMMDDHHMMSSZ) | GeneralizedTime (YYYYMMDDHHMMSSZ)
 //! ```
 
+use std::time::{Duration, UNIX_EPOCH};
+
 /// Seconds in a day.
 const DAY: i64 = 86_400;
 
@@ -57,64 +59,46 @@ fn take(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
 }
 
 /// A UTCTime (tag 0x17: years 1950 to 2049) or GeneralizedTime (0x18), in UTC ("Z"), as
-/// seconds since the epoch.
+/// seconds since the epoch; the calendar is humantime's RFC 3339 parser (years 1970 to
+/// 9999: a certificate ending before 1970 has no date worth showing).
 fn parse_time(tag: u8, time: &[u8]) -> Option<i64> {
-    let digits = time.strip_suffix(b"Z")?;
-    if !digits.iter().all(u8::is_ascii_digit) {
+    let digits = std::str::from_utf8(time.strip_suffix(b"Z")?).ok()?;
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let number = |range: std::ops::Range<usize>| -> Option<i64> {
-        digits
-            .get(range)?
-            .iter()
-            .try_fold(0i64, |n, &d| Some(n * 10 + i64::from(d - b'0')))
-    };
     let (year, rest) = match (tag, digits.len()) {
         (0x17, 12) => {
-            let yy = number(0..2)?;
-            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, 2)
+            let yy: u32 = digits[..2].parse().ok()?;
+            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, &digits[2..])
         }
-        (0x18, 14) => (number(0..4)?, 4),
+        (0x18, 14) => (digits[..4].parse().ok()?, &digits[4..]),
         _ => return None,
     };
-    let field = |i: usize| number(rest + 2 * i..rest + 2 * i + 2);
-    let (month, day, hour, minute, second) =
-        (field(0)?, field(1)?, field(2)?, field(3)?, field(4)?);
-    if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
-    Some(days_from_civil(year, month, day) * DAY + hour * 3600 + minute * 60 + second)
+    let field = |i: usize| &rest[2 * i..2 * i + 2];
+    let rfc3339 = format!(
+        "{year:04}-{}-{}T{}:{}:{}Z",
+        field(0),
+        field(1),
+        field(2),
+        field(3),
+        field(4)
+    );
+    let since_epoch = humantime::parse_rfc3339(&rfc3339)
+        .ok()?
+        .duration_since(UNIX_EPOCH)
+        .ok()?;
+    i64::try_from(since_epoch.as_secs()).ok()
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let day_of_year = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-/// The date of `secs` since the epoch, `YYYY-MM-DD` (UTC).
+/// The date of `secs` since the epoch, `YYYY-MM-DD` (UTC); clamped to 1970 to 9999, the
+/// years an RFC 3339 date can show.
 pub fn date(secs: i64) -> String {
-    // Hinnant's civil_from_days.
-    let days = secs.div_euclid(DAY) + 719_468;
-    let era = days.div_euclid(146_097);
-    let day_of_era = days - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+    const LAST: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+    let secs = u64::try_from(secs.clamp(0, LAST)).unwrap_or(0);
+    let mut text =
+        humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string();
+    text.truncate(10);
+    text
 }
 
 /// Whole days from `now` to `until` (both seconds since the epoch), rounded down: a
@@ -137,22 +121,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dates_round_trip_and_match_known_days() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+    fn dates_match_known_days() {
         assert_eq!(date(0), "1970-01-01");
         assert_eq!(date(951_782_400), "2000-02-29");
         assert_eq!(date(4_102_444_799), "2099-12-31");
-        for days in [-1, 0, 59, 60, 10_956, 20_000, 47_482] {
-            let secs = days * DAY;
-            let text = date(secs);
-            let parsed: Vec<i64> = text.split('-').map(|p| p.parse().unwrap()).collect();
-            assert_eq!(
-                days_from_civil(parsed[0], parsed[1], parsed[2]),
-                days,
-                "{text}"
-            );
-        }
+        assert_eq!(date(-DAY), "1970-01-01", "clamped");
+        assert_eq!(date(i64::MAX), "9999-12-31", "clamped");
     }
 
     #[test]
@@ -164,6 +138,9 @@ mod tests {
         assert_eq!(parse_time(0x17, b"701301000000Z"), None);
         assert_eq!(parse_time(0x18, b"700101000000Z"), None);
         assert_eq!(parse_time(0x17, b"70010100000aZ"), None);
+        // The calendar is checked: no 30 February, no year before 1970.
+        assert_eq!(parse_time(0x18, b"20010230000000Z"), None);
+        assert_eq!(parse_time(0x17, b"690101000000Z"), None);
     }
 
     #[test]
