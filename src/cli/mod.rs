@@ -316,6 +316,23 @@ mod tests {
         assert!(parse_timeout("2h").unwrap_err().contains("hour"));
     }
 
+    #[test]
+    fn clap_messages_keep_the_list_they_introduce_and_drop_the_tip() {
+        let message = |argv: &[&str]| {
+            let e = shell::parse_from::<check_tcp::CheckTcp>(argv.iter().map(Into::into))
+                .expect_err("refused");
+            shell::clap_message(&e)
+        };
+        assert_eq!(
+            message(&["check-tcp", "127.0.0.1:1", "--tls", "--cert", "c.pem"]),
+            "the following required arguments were not provided: --key <PEM>"
+        );
+        assert_eq!(
+            message(&["check-tcp", "127.0.0.1:1", "--tsl"]),
+            "unexpected argument '--tsl' found"
+        );
+    }
+
     /// Both parses of `argv`: with clap applying the declared defaults, and as the
     /// programs parse, with the defaults left to code.
     fn both<C: shell::Check>(argv: &[&str]) -> (C, C) {

@@ -328,11 +328,19 @@ pub fn usage_error(
     code
 }
 
-/// clap's message for `e` on one line, without its `error: ` prefix and usage hint.
+/// clap's message for `e` on one line, without its `error: ` prefix and usage hint. The
+/// indented list under the first line is part of it: "the following required arguments
+/// were not provided: --key <PEM>" must name what is missing in the journal.
 pub fn clap_message(e: &clap::Error) -> String {
     let rendered = e.to_string();
-    let first = rendered.lines().next().unwrap_or_default();
-    first.trim_start_matches("error: ").trim().to_string()
+    let mut lines = rendered.lines();
+    let first = lines.next().unwrap_or_default();
+    let mut message = first.trim_start_matches("error: ").trim().to_string();
+    for item in lines.take_while(|line| line.starts_with("  ")) {
+        message.push(' ');
+        message.push_str(item.trim());
+    }
+    message
 }
 
 /// The command line of a program that is not a check (ka-notify, keepalived-checkd); on a
