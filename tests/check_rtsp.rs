@@ -22,7 +22,7 @@ fn gstreamer_options_and_describe_on_the_open_stream() {
         "check-rtsp",
         &[&url, "--describe", "--format", "json", "-t", "3s"],
     );
-    let v: serde_json::Value = serde_json::from_str(r.line()).expect("json");
+    let v = r.json();
     assert_eq!(v["details"]["media"], "video");
     assert_eq!(v["details"]["server"], "GStreamer RTSP server");
     // The seed script's form: a bare host and port.
@@ -374,7 +374,7 @@ mod tls {
             ],
         );
         assert_eq!(r.code, Some(0), "{r:#?}");
-        let v: serde_json::Value = serde_json::from_str(r.line()).expect("json");
+        let v = r.json();
         assert_eq!(v["details"]["media"], "video");
         assert_eq!(v["details"]["tls_verified"], "yes");
         assert!(!r.stdout.contains("secret"), "{}", r.stdout);

@@ -102,7 +102,7 @@ fn silent_listener_times_out_at_the_deadline_while_expecting() {
             "json",
         ],
     );
-    let v: serde_json::Value = serde_json::from_str(r.line()).expect("json");
+    let v = r.json();
     assert_eq!(v["details"]["peer"], peer.to_string());
 }
 
@@ -227,7 +227,7 @@ fn json_output_is_one_object_with_the_contract_fields() {
     let peer = tcp_peer("127.0.0.1:0", silent);
     let r = run("check-tcp", &[&peer.to_string(), "--format", "json"]);
     assert_eq!(r.code, Some(0));
-    let v: serde_json::Value = serde_json::from_str(r.line()).expect("json");
+    let v = r.json();
     assert_eq!(v["check"], "check-tcp");
     assert_eq!(v["target"], peer.to_string());
     assert_eq!(v["verdict"], "healthy");
@@ -241,7 +241,7 @@ fn json_output_is_one_object_with_the_contract_fields() {
         &[&format!("127.0.0.1:{port}"), "--format", "json"],
     );
     assert_eq!(r.code, Some(1));
-    let v: serde_json::Value = serde_json::from_str(r.line()).expect("json");
+    let v = r.json();
     assert_eq!(v["verdict"], "unhealthy");
     assert_eq!(v["stage"], "connect");
     assert_eq!(v["reason"], "connect: connection refused");
@@ -336,7 +336,8 @@ mod tls {
                 "json",
             ],
         );
-        let v: serde_json::Value = serde_json::from_str(json.line()).expect("JSON");
+        assert_eq!(json.code, Some(0), "{json:#?}");
+        let v = json.json();
         assert_eq!(v["details"]["tls_version"], "TLSv1.3");
         assert_eq!(v["details"]["tls_verified"], "yes");
         let days: i64 = v["details"]["cert_days_left"]
@@ -346,8 +347,17 @@ mod tls {
             .expect("number");
         // Ends at midnight (UTC) 90 days from today: 89 whole days and a part are left.
         assert_eq!(days, 89, "{v}");
-        let ends: &str = v["details"]["cert_not_after"].as_str().expect("end date");
-        assert_eq!(ends.len(), 10, "{ends}");
+        let in_90_days = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs()
+            + 90 * 86_400;
+        let in_90_days = i64::try_from(in_90_days).expect("seconds");
+        assert_eq!(
+            v["details"]["cert_not_after"],
+            keepalived_checks::tls::validity::date(in_90_days),
+            "{v}"
+        );
     }
 
     #[test]
@@ -552,7 +562,7 @@ mod tls {
             "check-tcp",
             &[&peer.to_string(), "--tls", "--cert", "/x.pem"],
         );
-        assert_eq!(r.code, Some(1), "--cert without --key: {}", r.stdout);
+        assert_line(&r, 1, "TCP UNKNOWN", &["--key"]);
         let r = run(
             "check-tcp",
             &[

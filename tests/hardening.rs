@@ -458,7 +458,7 @@ fn sends_the_local_firewall_refuses_are_retried_not_a_verdict() {
             "json",
         ]));
         assert_eq!(r.code, Some(0), "{r:#?}");
-        let v: serde_json::Value = serde_json::from_str(r.line()).expect("json");
+        let v = r.json();
         assert_eq!(v["details"]["sent"].as_str(), Some("3"), "{v}");
     }
 }

@@ -576,7 +576,7 @@ fn checks_run_only_on_the_master_with_only_if_master() {
             "json",
         ],
     );
-    let v: serde_json::Value = serde_json::from_str(r.line()).expect("json");
+    let v = r.json();
     assert_eq!((r.code, v["verdict"].as_str()), (Some(0), Some("skipped")));
     // MASTER: the check runs, and here finds nothing listening.
     notify(&["--state-dir", &sd, "INSTANCE", "VI_1", "MASTER", "100"]);

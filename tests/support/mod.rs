@@ -42,6 +42,11 @@ impl Run {
         }
     }
 
+    /// The single status line parsed as JSON (`--format json`); fails the test if it is not.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(self.line()).unwrap_or_else(|e| panic!("not JSON ({e}): {self:#?}"))
+    }
+
     /// The single status line; fails the test if there is not exactly one.
     pub fn line(&self) -> &str {
         let lines: Vec<&str> = self.stdout.lines().collect();
@@ -157,8 +162,8 @@ pub fn say_and_close(text: &'static [u8]) -> impl Fn(TcpStream) + Send + Sync + 
     }
 }
 
-/// Reads one line and echoes it back, then waits.
-pub fn echo_line(mut s: TcpStream) {
+/// Reads one line and echoes it back, then waits (over TCP, or TLS over it).
+pub fn echo_line(mut s: impl Read + Write) {
     let mut got = Vec::new();
     let mut byte = [0u8; 1];
     while let Ok(1) = s.read(&mut byte) {
@@ -168,6 +173,7 @@ pub fn echo_line(mut s: TcpStream) {
         }
     }
     let _ = s.write_all(&got);
+    let _ = s.flush();
     thread::sleep(Duration::from_secs(2));
 }
 

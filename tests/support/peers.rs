@@ -16,6 +16,16 @@ pub struct PeerProcess {
     dir: Option<PathBuf>,
 }
 
+impl PeerProcess {
+    /// `sips:127.0.0.1:PORT`: Kamailio's TLS listener.
+    pub fn sips_uri(&self) -> String {
+        format!(
+            "sips:127.0.0.1:{}",
+            self.tls_port.expect("Kamailio listens on TLS")
+        )
+    }
+}
+
 impl Drop for PeerProcess {
     fn drop(&mut self) {
         if let Ok(pid) = i32::try_from(self.child.id()) {
@@ -146,9 +156,14 @@ fn kamailio_with(netns: Option<&str>, tls: Option<KamailioTls<'_>>) -> PeerProce
     let cfg = dir.join("kamailio.cfg");
     std::fs::write(&cfg, config).expect("write config");
     if let Some(tls) = &tls {
+        // Debian's multiarch directory (/usr/lib/x86_64-linux-gnu, ...), or /usr/lib.
+        let module = |lib: &Path| lib.join("kamailio/modules/tls.so").exists();
+        let multiarch = std::fs::read_dir("/usr/lib")
+            .into_iter()
+            .flatten()
+            .flatten();
         assert!(
-            Path::new("/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so").exists()
-                || Path::new("/usr/lib/kamailio/modules/tls.so").exists(),
+            module(Path::new("/usr/lib")) || multiarch.map(|e| e.path()).any(|p| module(&p)),
             "Kamailio's tls module is not installed: `bash scripts/test` installs it \
              (apt-get install kamailio-tls-modules)"
         );

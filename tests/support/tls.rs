@@ -2,8 +2,7 @@
 //! completes the handshake and then behaves as told, optionally requiring a client
 //! certificate.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread;
@@ -18,10 +17,9 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig, ServerConnection, StreamOwned};
 
-use super::Scratch;
+use super::{echo_line, tcp_peer, Scratch};
 
 /// A certificate and its key, as PEM files in the scratch directory.
-#[derive(Clone)]
 pub struct Pair {
     pub cert: PathBuf,
     pub key: PathBuf,
@@ -29,7 +27,8 @@ pub struct Pair {
 
 /// Test CAs and certificates: `ca` signs the server certificates, `client_ca` the client's.
 pub struct Pki {
-    pub dir: Scratch,
+    /// Holds the files; removed with the PKI.
+    _dir: Scratch,
     pub ca: PathBuf,
     pub client_ca: PathBuf,
     /// For 127.0.0.1 and localhost, valid from yesterday for 90 days.
@@ -130,7 +129,7 @@ impl Pki {
                 ExtendedKeyUsagePurpose::ClientAuth,
                 &client_issuer,
             ),
-            dir,
+            _dir: dir,
             ca,
             client_ca,
         }
@@ -198,17 +197,9 @@ pub enum After {
     EchoLine,
 }
 
-/// A TLS server on 127.0.0.1 (a thread per connection, detached); its address.
+/// A TLS server on 127.0.0.1 (a [`tcp_peer`]); its address.
 pub fn tls_peer(config: Arc<ServerConfig>, after: After) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind TLS peer");
-    let addr = listener.local_addr().expect("addr");
-    thread::spawn(move || {
-        for tcp in listener.incoming().flatten() {
-            let config = config.clone();
-            thread::spawn(move || serve(config, tcp, after));
-        }
-    });
-    addr
+    tcp_peer("127.0.0.1:0", move |tcp| serve(config.clone(), tcp, after))
 }
 
 fn serve(config: Arc<ServerConfig>, tcp: TcpStream, after: After) {
@@ -225,18 +216,6 @@ fn serve(config: Arc<ServerConfig>, tcp: TcpStream, after: After) {
     }
     match after {
         After::Hold => thread::sleep(Duration::from_secs(5)),
-        After::EchoLine => {
-            let mut line = Vec::new();
-            let mut byte = [0u8; 1];
-            while let Ok(1) = tls.read(&mut byte) {
-                line.push(byte[0]);
-                if byte[0] == b'\n' {
-                    break;
-                }
-            }
-            let _ = tls.write_all(&line);
-            let _ = tls.flush();
-            thread::sleep(Duration::from_secs(2));
-        }
+        After::EchoLine => echo_line(tls),
     }
 }
