@@ -262,21 +262,16 @@ mod tests {
         let u = SipUri::parse("SIPS:[::1]:15061;transport=tcp").unwrap();
         assert_eq!(u.transport, Some(Transport::Tls));
         assert_eq!(u.target.to_string(), "[::1]:15061");
-        let u = SipUri::parse("sip:10.0.0.1")
-            .unwrap()
-            .over(Transport::Tls)
-            .unwrap();
-        assert_eq!(u.target.to_string(), "10.0.0.1:5061");
-        let u = SipUri::parse("sip:[::1]:5070")
-            .unwrap()
-            .over(Transport::Tls)
-            .unwrap();
-        assert_eq!(u.target.to_string(), "[::1]:5070");
-        let u = SipUri::parse("sip:[::1]")
-            .unwrap()
-            .over(Transport::Tls)
-            .unwrap();
-        assert_eq!(u.target.to_string(), "[::1]:5061");
+        // --transport tls: 5061 unless the URI gave a port.
+        for (uri, target) in [
+            ("sip:10.0.0.1", "10.0.0.1:5061"),
+            ("sip:[::1]:5070", "[::1]:5070"),
+            ("sip:[::1]", "[::1]:5061"),
+            ("sip:sbc:5060", "sbc:5060"),
+        ] {
+            let u = SipUri::parse(uri).unwrap().over(Transport::Tls).unwrap();
+            assert_eq!(u.target.to_string(), target, "{uri}");
+        }
         let err = SipUri::parse("sips:sbc")
             .unwrap()
             .over(Transport::Udp)
