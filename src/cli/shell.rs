@@ -329,8 +329,8 @@ pub fn usage_error(
 }
 
 /// clap's message for `e` on one line, without its `error: ` prefix and usage hint. The
-/// indented list under the first line is part of it: "the following required arguments
-/// were not provided: --key <PEM>" must name what is missing in the journal.
+/// indented list under the first line is part of it: `the following required arguments
+/// were not provided: --key <PEM>` must name what is missing in the journal.
 pub fn clap_message(e: &clap::Error) -> String {
     let rendered = e.to_string();
     let mut lines = rendered.lines();
