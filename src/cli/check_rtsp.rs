@@ -12,17 +12,22 @@ use super::shell::Check;
 use super::{typed, CommonArgs, TlsArgs, EXIT_STATUS_HELP};
 use crate::accept::{parse_accept, AcceptPolicy};
 use crate::net::ProbeContext;
+use crate::rtsp::sdp::MediaChoice;
 use crate::rtsp::url::{Credentials, RtspUrl};
 use crate::small_file::{self, Links};
 use crate::tls::TlsOptions;
 use crate::{rtsp, CheckError, Outcome};
 
-/// RTSP health check for keepalived: OPTIONS, and with --describe a DESCRIBE of the stream.
+/// RTSP health check for keepalived: OPTIONS, with --describe a DESCRIBE of the stream, and
+/// with --play proof that media flows.
 ///
 /// Sends a well-formed OPTIONS (CRLF line ends, CSeq, User-Agent) and is healthy on
 /// "RTSP/1.0 200 OK" with the same CSeq. --describe then asks for the stream's SDP on the
-/// same connection, which catches "server up, stream not published". Answers a 401 once,
-/// with Digest or Basic, when credentials are given. Never waits for the server to close.
+/// same connection, which catches "server up, stream not published". --play goes on to
+/// SETUP one media with RTP over the RTSP connection and PLAY it, and is healthy only when
+/// its first RTP packet arrives: it catches "stream published, encoder or source gone".
+/// Answers a 401 once, with Digest or Basic, when credentials are given. Never waits for
+/// the server to close.
 #[derive(Debug, Parser)]
 #[command(name = "check-rtsp", version, after_help = EXIT_STATUS_HELP)]
 pub struct CheckRtsp {
@@ -36,6 +41,18 @@ pub struct CheckRtsp {
     /// of exactly Content-Length bytes holding at least one m= line.
     #[arg(long)]
     pub describe: bool,
+
+    /// After DESCRIBE, SETUP a media with RTP interleaved on the RTSP connection
+    /// (RTP/AVP/TCP: no UDP ports), PLAY it, and wait for its first RTP packet: version 2,
+    /// a payload type the SDP announced, the SSRC SETUP announced. Then TEARDOWN. Implies
+    /// --describe.
+    #[arg(long)]
+    pub play: bool,
+
+    /// With --play: which media to play: "video", "audio" (the first m= line of that type)
+    /// or N (the m= line at index N, from 0). The first m= line by default.
+    #[arg(long, value_name = "TYPE|N", requires = "play", value_parser = str::parse::<MediaChoice>)]
+    pub media: Option<MediaChoice>,
 
     /// Read USER:PASSWORD from the first line of FILE (keeps the password out of `ps` and
     /// keepalived.conf).
@@ -121,6 +138,7 @@ impl Check for CheckRtsp {
         let opts = rtsp::Options {
             url: self.url.clone(),
             describe: self.describe,
+            play: self.play.then(|| self.media.clone().unwrap_or_default()),
             credentials: self.credentials()?,
             accept: self.accept.clone().unwrap_or_default(),
             tls,

@@ -22,7 +22,9 @@ pub const RTSP: Syntax = Syntax {
                 "content-length",
                 "content-type",
                 "content-base",
+                "content-location",
                 "session",
+                "transport",
                 "public",
             ],
         )
@@ -49,6 +51,14 @@ pub struct Response {
     pub challenges: Vec<String>,
     /// Server header.
     pub server: Option<String>,
+    /// Content-Base: the base URL of the SDP's control URLs.
+    pub content_base: Option<String>,
+    /// Content-Location, the base when there is no Content-Base.
+    pub content_location: Option<String>,
+    /// Session: the id (and timeout) SETUP opened.
+    pub session: Option<String>,
+    /// Transport: what SETUP granted.
+    pub transport: Option<String>,
     /// Exactly Content-Length bytes of body.
     pub body: Vec<u8>,
 }
@@ -68,7 +78,7 @@ impl Response {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
     /// A response.
-    Response(Response),
+    Response(Box<Response>),
     /// A request from the server, e.g. GET_PARAMETER; a check ignores these.
     Request(String),
 }
@@ -89,7 +99,7 @@ pub fn parse_message(msg: &[u8]) -> Result<Message, String> {
             reason,
         } => (version, code, reason),
     };
-    Ok(Message::Response(Response {
+    Ok(Message::Response(Box::new(Response {
         version: version.to_ascii_uppercase(),
         code,
         reason: reason.to_string(),
@@ -106,17 +116,12 @@ pub fn parse_message(msg: &[u8]) -> Result<Message, String> {
             .map(str::to_string)
             .collect(),
         server: head.get("server").map(str::to_string),
+        content_base: head.get("content-base").map(str::to_string),
+        content_location: head.get("content-location").map(str::to_string),
+        session: head.get("session").map(str::to_string),
+        transport: head.get("transport").map(str::to_string),
         body: body.to_vec(),
-    }))
-}
-
-/// The media types of an SDP's `m=` lines (`video`, `audio`, ...).
-pub fn sdp_media(body: &[u8]) -> Vec<String> {
-    String::from_utf8_lossy(body)
-        .lines()
-        .filter_map(|l| l.trim_start().strip_prefix("m="))
-        .map(|m| m.split(' ').next().unwrap_or("").to_string())
-        .collect()
+    })))
 }
 
 #[cfg(test)]
@@ -128,7 +133,7 @@ mod tests {
 
     fn response(bytes: &[u8]) -> Response {
         match parse_message(bytes) {
-            Ok(Message::Response(r)) => r,
+            Ok(Message::Response(r)) => *r,
             other => panic!("not a response: {other:?}"),
         }
     }
@@ -151,7 +156,11 @@ mod tests {
         assert_eq!(r.content_type.as_deref(), Some("application/sdp"));
         assert_eq!(r.server.as_deref(), Some("GStreamer RTSP server"));
         assert_eq!(r.body.len(), 131);
-        assert_eq!(sdp_media(&r.body), ["video"]);
+        assert_eq!(
+            r.content_base.as_deref(),
+            Some("rtsp://127.0.0.1:36955/test/")
+        );
+        assert_eq!(super::super::sdp::parse(&r.body).media[0].kind, "video");
     }
 
     #[test]
@@ -183,14 +192,5 @@ mod tests {
         );
         let short = b"RTSP/1.0 200 OK\r\nCSeq: 2\r\nContent-Length: 500\r\n\r\nv=0\r\n";
         assert_eq!(frame(short), Frame::Incomplete);
-    }
-
-    #[test]
-    fn sdp_without_media_has_none() {
-        assert!(sdp_media(b"v=0\r\ns=-\r\n").is_empty());
-        assert_eq!(
-            sdp_media(b"m=audio 0 RTP/AVP 0\nm=video 0 RTP/AVP 96\n"),
-            ["audio", "video"]
-        );
     }
 }

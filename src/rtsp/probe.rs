@@ -1,5 +1,6 @@
-//! The check-rtsp I/O driver: OPTIONS, then DESCRIBE if asked, on one connection, through
-//! a [`Session`]; and the verdict on the replies.
+//! The check-rtsp I/O driver: OPTIONS, then DESCRIBE (and PLAY) if asked, on one
+//! connection, through a [`Session`](super::session::Session); and the verdict on the
+//! replies.
 //!
 //! The connection is closed as soon as the verdict is known: RTSP servers never close
 //! first, which is why `nc`-based scripts hang until keepalived kills them.
@@ -8,9 +9,9 @@ use std::time::{Instant, SystemTime};
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::message::{frame, sdp_media, Response, RTSP};
-use super::session::{Outgoing, Session, Step};
-use super::Options;
+use super::link::Link;
+use super::message::Response;
+use super::{play, sdp, Options};
 use crate::deadline::format_ms;
 use crate::net::{self, ProbeContext};
 use crate::tls;
@@ -53,7 +54,7 @@ async fn verdict<S: AsyncRead + AsyncWrite + Unpin>(
             &options,
         ));
     }
-    if !opts.describe {
+    if !opts.describes() {
         let reason = format!("{} in {}", options.status(), format_ms(rtt));
         return Ok(details(Outcome::healthy(reason, rtt), &options));
     }
@@ -89,13 +90,17 @@ async fn verdict<S: AsyncRead + AsyncWrite + Unpin>(
             ))
         }
     }
-    let media = sdp_media(&describe.body);
-    if media.is_empty() {
+    let sdp = sdp::parse(&describe.body);
+    if sdp.media.is_empty() {
         return failed(format!(
             "DESCRIBE 200 but the {}-byte SDP has no m= line: stream not published?",
             describe.body.len()
         ));
     }
+    if let Some(choice) = &opts.play {
+        return play::play(link, &sdp, &describe, choice, started, ctx).await;
+    }
+    let media: Vec<&str> = sdp.media.iter().map(|m| m.kind.as_str()).collect();
     let reason = format!(
         "{}, DESCRIBE {} with {} media ({}) in {}",
         options.status(),
@@ -107,80 +112,13 @@ async fn verdict<S: AsyncRead + AsyncWrite + Unpin>(
     Ok(details(Outcome::healthy(reason, rtt), &describe).with_detail("media", media.join(",")))
 }
 
-fn details(outcome: Outcome, resp: &Response) -> Outcome {
+/// `outcome` with the reply's code, reason phrase and Server header as JSON details.
+pub(super) fn details(outcome: Outcome, resp: &Response) -> Outcome {
     let outcome = outcome
         .with_detail("code", resp.code.to_string())
         .with_detail("reason_phrase", &resp.reason);
     match &resp.server {
         Some(server) => outcome.with_detail("server", server),
         None => outcome,
-    }
-}
-
-/// The connection (TCP, or TLS over it) and the conversation on it.
-struct Link<S> {
-    stream: S,
-    buf: Vec<u8>,
-    session: Session,
-}
-
-impl<S: AsyncRead + AsyncWrite + Unpin> Link<S> {
-    fn new(stream: S, opts: &Options) -> Self {
-        Link {
-            stream,
-            buf: Vec::new(),
-            session: Session::new(opts.url.request_uri(), opts.credentials.clone()),
-        }
-    }
-
-    /// Sends `method` and returns its reply, answering a challenge on the way if the
-    /// session says so.
-    async fn exchange(
-        &mut self,
-        method: &'static str,
-        extra_headers: &'static str,
-        ctx: &ProbeContext,
-    ) -> Result<Response, Outcome> {
-        let mut out = self.session.request(method, extra_headers);
-        loop {
-            self.send(&out, method, ctx).await?;
-            loop {
-                match self.next_step(method, ctx).await? {
-                    Step::Reply(resp) => return Ok(resp),
-                    Step::Ignore => continue,
-                    Step::Send(next) => {
-                        out = next;
-                        break;
-                    }
-                }
-            }
-        }
-    }
-
-    async fn send(
-        &mut self,
-        out: &Outgoing,
-        method: &str,
-        ctx: &ProbeContext,
-    ) -> Result<(), Outcome> {
-        net::send_logged_as(&mut self.stream, &out.bytes, out.logged(), ctx).await?;
-        ctx.progress
-            .enter(Stage::Receive, format!("waiting for the {method} reply"));
-        Ok(())
-    }
-
-    /// Reads the next whole message and hands it to the session.
-    async fn next_step(&mut self, method: &str, ctx: &ProbeContext) -> Result<Step, Outcome> {
-        let max = RTSP.max_buffered();
-        let next = net::next_message(&mut self.stream, &mut self.buf, max, frame, ctx).await?;
-        let Some((start, end)) = next else {
-            return Err(Outcome::unhealthy(
-                Stage::Receive,
-                format!("connection closed without a reply to {method}"),
-            ));
-        };
-        let step = self.session.handle(&self.buf[start..end]);
-        self.buf.drain(..end);
-        step
     }
 }

@@ -18,6 +18,7 @@ use tracing::debug;
 
 use super::auth::{self, Challenge};
 use super::message::{parse_message, Message, Response};
+use super::transport::{session_id, SessionId};
 use super::url::Credentials;
 use crate::{Outcome, Stage};
 
@@ -44,7 +45,7 @@ pub enum Step {
     /// Send this (the request again, answering a challenge), then keep reading.
     Send(Outgoing),
     /// The reply to the outstanding request.
-    Reply(Response),
+    Reply(Box<Response>),
     /// Not for us (a request from the server): keep reading.
     Ignore,
 }
@@ -52,7 +53,8 @@ pub enum Step {
 #[derive(Debug)]
 struct Pending {
     method: &'static str,
-    extra_headers: &'static str,
+    uri: String,
+    extra_headers: String,
     cseq: u32,
     /// Challenges answered for this request (the first 401, and a stale nonce once).
     answered: u8,
@@ -62,6 +64,8 @@ struct Pending {
 #[derive(Debug)]
 pub struct Session {
     uri: String,
+    /// The RTSP session SETUP opened: its id goes into every later request.
+    session: Option<SessionId>,
     credentials: Option<Credentials>,
     cseq: u32,
     challenge: Option<Challenge>,
@@ -77,6 +81,7 @@ impl Session {
     pub fn new(uri: String, credentials: Option<Credentials>) -> Self {
         Session {
             uri,
+            session: None,
             credentials,
             cseq: 0,
             challenge: None,
@@ -86,23 +91,50 @@ impl Session {
         }
     }
 
-    /// Starts `method` with `extra_headers` (each ending in CRLF) and returns the bytes to
-    /// send. Credentials go along once a challenge is known.
-    pub fn request(&mut self, method: &'static str, extra_headers: &'static str) -> Outgoing {
+    /// Starts `method` on the described URL with `extra_headers` (each ending in CRLF)
+    /// and returns the bytes to send. Credentials go along once a challenge is known.
+    pub fn request(&mut self, method: &'static str, extra_headers: &str) -> Outgoing {
+        let uri = self.uri.clone();
+        self.request_to(method, uri, extra_headers)
+    }
+
+    /// As [`Session::request`], on another URL: SETUP and PLAY go to the control URLs
+    /// of the SDP. The RTSP session's id goes along once SETUP has opened one.
+    pub fn request_to(
+        &mut self,
+        method: &'static str,
+        uri: String,
+        extra_headers: &str,
+    ) -> Outgoing {
         self.cseq += 1;
+        let out = self.encode(method, &uri, extra_headers);
         self.pending = Some(Pending {
             method,
-            extra_headers,
+            uri,
+            extra_headers: extra_headers.to_string(),
             cseq: self.cseq,
             answered: 0,
         });
-        self.encode(method, extra_headers)
+        out
     }
 
-    fn encode(&mut self, method: &str, extra_headers: &str) -> Outgoing {
+    /// The described URL: the Request-URI of OPTIONS and DESCRIBE.
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    /// The RTSP session SETUP opened, if any.
+    pub fn session(&self) -> Option<&SessionId> {
+        self.session.as_ref()
+    }
+
+    fn encode(&mut self, method: &str, uri: &str, extra_headers: &str) -> Outgoing {
+        let session = match &self.session {
+            Some(s) => format!("Session: {}\r\n", s.id),
+            None => String::new(),
+        };
         let head = format!(
-            "{method} {} RTSP/1.0\r\nCSeq: {}\r\nUser-Agent: keepalived-checks/{}\r\n{extra_headers}",
-            self.uri,
+            "{method} {uri} RTSP/1.0\r\nCSeq: {}\r\nUser-Agent: keepalived-checks/{}\r\n{session}{extra_headers}",
             self.cseq,
             env!("CARGO_PKG_VERSION")
         );
@@ -113,7 +145,7 @@ impl Session {
                     challenge,
                     credentials,
                     method,
-                    &self.uri,
+                    uri,
                     self.nc,
                 ))
             }
@@ -193,7 +225,7 @@ impl Session {
             let retry = pending.answered == 0 || (stale && self.sent_credentials);
             if let (true, Some(challenge)) = (retry, challenge) {
                 pending.answered += 1;
-                let extra_headers = pending.extra_headers;
+                let (uri, extra_headers) = (pending.uri.clone(), pending.extra_headers.clone());
                 debug!(
                     "answering the {} challenge{}",
                     challenge.scheme(),
@@ -205,10 +237,13 @@ impl Session {
                 if let Some(p) = self.pending.as_mut() {
                     p.cseq = self.cseq;
                 }
-                return Ok(Step::Send(self.encode(method, extra_headers)));
+                return Ok(Step::Send(self.encode(method, &uri, &extra_headers)));
             }
         }
         self.pending = None;
+        if (200..300).contains(&resp.code) && self.session.is_none() {
+            self.session = resp.session.as_deref().and_then(session_id);
+        }
         Ok(Step::Reply(resp))
     }
 
@@ -273,7 +308,7 @@ mod tests {
 
     fn expect_reply(step: Result<Step, Outcome>) -> Response {
         match step {
-            Ok(Step::Reply(resp)) => resp,
+            Ok(Step::Reply(resp)) => *resp,
             other => panic!("expected the reply, got {other:?}"),
         }
     }
@@ -423,5 +458,52 @@ mod tests {
             s.handle(b"\x00garbage\r\n\r\n").unwrap_err().stage,
             Stage::Parse
         );
+    }
+
+    #[test]
+    fn setup_opens_a_session_that_later_requests_carry() {
+        let mut s = session(true);
+        let media = "rtsp://127.0.0.1:8554/secure/stream=0";
+        let setup = s.request_to("SETUP", media.into(), "Transport: RTP/AVP/TCP\r\n");
+        assert!(text(&setup).starts_with(&format!("SETUP {media} RTSP/1.0\r\n")));
+        assert!(!text(&setup).contains("Session:"));
+        // A challenge on SETUP is answered for the SETUP's own URL, headers kept.
+        let retry = text(&expect_send(s.handle(&reply(
+            "401 Unauthorized",
+            Some(1),
+            DIGEST,
+        ))));
+        assert!(
+            retry.starts_with(&format!("SETUP {media} RTSP/1.0\r\n")),
+            "{retry}"
+        );
+        assert!(retry.contains(&format!("uri=\"{media}\"")), "{retry}");
+        assert!(retry.contains("Transport: RTP/AVP/TCP\r\n"), "{retry}");
+        let ok = reply("200 OK", Some(2), "Session: abc123;timeout=30\r\n");
+        expect_reply(s.handle(&ok));
+        assert_eq!(
+            s.session(),
+            Some(&SessionId {
+                id: "abc123".into(),
+                timeout: 30
+            })
+        );
+        let play = text(&s.request_to("PLAY", URI.into(), ""));
+        assert!(
+            play.contains("CSeq: 3\r\n") && play.contains("Session: abc123\r\n"),
+            "{play}"
+        );
+        // A later reply does not replace the session.
+        expect_reply(s.handle(&reply("200 OK", Some(3), "Session: other\r\n")));
+        assert_eq!(s.session().map(|s| s.id.as_str()), Some("abc123"));
+    }
+
+    #[test]
+    fn a_refused_setup_opens_no_session() {
+        let mut s = session(false);
+        s.request_to("SETUP", URI.into(), "");
+        let refused = reply("461 Unsupported Transport", Some(1), "Session: x\r\n");
+        assert_eq!(expect_reply(s.handle(&refused)).code, 461);
+        assert_eq!(s.session(), None);
     }
 }

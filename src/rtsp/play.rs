@@ -1,0 +1,226 @@
+//! `--play`: after DESCRIBE, SETUP the chosen media with RTP interleaved on the
+//! connection, PLAY, and wait for its first RTP packet; then TEARDOWN. The verdict is
+//! the first packet's arrival (or why it did not come), with a little of the deadline
+//! kept back so that the check, not the deadline, says what went wrong and TEARDOWN
+//! still goes out.
+
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::time::timeout_at;
+use tracing::debug;
+
+use super::link::Link;
+use super::message::Response;
+use super::probe::details;
+use super::rtp::{Expect, Watch};
+use super::sdp::{MediaChoice, Sdp};
+use super::{control, transport};
+use crate::deadline::format_ms;
+use crate::net::ProbeContext;
+use crate::{Outcome, Stage};
+
+/// The most of the deadline kept back from waiting for media: enough for TEARDOWN's
+/// reply on a live server, and for the verdict to be the check's own.
+const RESERVE: Duration = Duration::from_millis(100);
+
+/// The longest wait for TEARDOWN's reply; the verdict is known by then.
+const TEARDOWN_WAIT: Duration = Duration::from_millis(250);
+
+/// SETUP, PLAY and the first packet of the media `choice` picks from `sdp`, on the
+/// connection that described it. `started` is when the first request went out.
+pub(super) async fn play<S: AsyncRead + AsyncWrite + Unpin>(
+    link: &mut Link<S>,
+    sdp: &Sdp,
+    describe: &Response,
+    choice: &MediaChoice,
+    started: Instant,
+    ctx: &ProbeContext,
+) -> Result<Outcome, Outcome> {
+    let unusable = |why: String| {
+        Err(details(
+            Outcome::unhealthy(Stage::Match, format!("DESCRIBE 200 but {why}")),
+            describe,
+        ))
+    };
+    let (index, media) = match choice.pick(sdp) {
+        Ok(found) => found,
+        Err(why) => return unusable(why),
+    };
+    if !media.is_plain_rtp() {
+        return unusable(format!(
+            "media {index} ({}) is carried in '{}'; --play reads RTP/AVP only",
+            media.kind, media.proto
+        ));
+    }
+    if media.payload_types.is_empty() {
+        return unusable(format!(
+            "the m= line of media {index} ({}) lists no RTP payload type",
+            media.kind
+        ));
+    }
+    let described = link.session.uri().to_string();
+    let base = control::base(
+        describe.content_base.as_deref(),
+        describe.content_location.as_deref(),
+        &described,
+    )
+    .to_string();
+    let setup_url = control::resolve(&base, media.control.as_deref());
+    let play_url = control::resolve(&base, sdp.control.as_deref());
+    debug!(
+        "media {index} ({}): SETUP {setup_url}, PLAY {play_url}",
+        media.kind
+    );
+
+    let transport_header = format!("Transport: {}\r\n", transport::REQUESTED);
+    let setup = link
+        .exchange_to("SETUP", setup_url, &transport_header, ctx)
+        .await?;
+    let failed = |why: String, resp: &Response| {
+        Err(details(
+            Outcome::unhealthy(Stage::Match, why).with_rtt(started.elapsed()),
+            resp,
+        ))
+    };
+    if !(200..300).contains(&setup.code) {
+        let mut why = link.session.refusal("SETUP", &setup, "");
+        if setup.code == 461 {
+            why.push_str(": the server will not send RTP over the RTSP connection (RTP/AVP/TCP)");
+        }
+        return failed(why, &setup);
+    }
+    let channels = match transport::granted(setup.transport.as_deref()) {
+        Ok(granted) => granted,
+        Err(why) => return failed(why, &setup),
+    };
+    let Some(session) = link.session.session().cloned() else {
+        return failed("SETUP 200 without a Session header".into(), &setup);
+    };
+    debug!(
+        "session {} (timeout {} s), RTP on channel {}, RTCP on {}",
+        session.id, session.timeout, channels.rtp, channels.rtcp
+    );
+    link.expect_interleaved();
+
+    let expect = Expect {
+        channels,
+        payload_types: media.payload_types.clone(),
+    };
+    link.watch(Watch::new(expect, Instant::now()));
+    let verdict = watch_media(link, &play_url, ctx).await;
+    teardown(link, play_url, ctx).await;
+
+    let (first, play) = verdict?;
+    let encoding = media.encoding(first.payload_type);
+    let reason = format!(
+        "first RTP packet ({encoding}, {}) {} after PLAY",
+        media.kind,
+        format_ms(first.after_play)
+    );
+    Ok(details(Outcome::healthy(reason, started.elapsed()), &play)
+        .with_detail("media", media.kind.clone())
+        .with_detail("encoding", encoding)
+        .with_detail("payload_type", first.payload_type.to_string())
+        .with_detail("ssrc", format!("{:08X}", first.ssrc))
+        .with_detail("first_rtp_ms", format_ms(first.after_play))
+        .with_detail("session_timeout", session.timeout.to_string()))
+}
+
+/// PLAY, then frames until the first RTP packet, or the end of the time for media.
+async fn watch_media<S: AsyncRead + AsyncWrite + Unpin>(
+    link: &mut Link<S>,
+    play_url: &str,
+    ctx: &ProbeContext,
+) -> Result<(super::rtp::FirstRtp, Response), Outcome> {
+    let deadline = ctx.deadline;
+    let reserve = RESERVE.min(deadline.budget() / 10);
+    let until = deadline
+        .end()
+        .checked_sub(reserve)
+        .unwrap_or(deadline.end());
+    let play = link
+        .exchange_to("PLAY", play_url.to_string(), "Range: npt=0.000-\r\n", ctx)
+        .await?;
+    if !(200..300).contains(&play.code) {
+        let why = link.session.refusal("PLAY", &play, "");
+        return Err(details(Outcome::unhealthy(Stage::Match, why), &play));
+    }
+    ctx.progress.enter(
+        Stage::Receive,
+        "waiting for the first RTP packet after PLAY",
+    );
+    let seen = match timeout_at(until.into(), link.media(ctx)).await {
+        Ok(seen) => seen.map_err(|o| after_play(o, &play))?,
+        Err(_) => {
+            let why = link
+                .watching()
+                .map_or_else(|| "no media".to_string(), |w| w.no_media(Instant::now()));
+            let reason = format!("PLAY {} but {why}", play.status());
+            return Err(details(Outcome::unhealthy(Stage::Receive, reason), &play));
+        }
+    };
+    match seen {
+        Some(Ok(first)) => Ok((first, play)),
+        Some(Err(why)) => Err(details(
+            Outcome::unhealthy(Stage::Match, format!("PLAY {} but {why}", play.status())),
+            &play,
+        )),
+        None => {
+            let why = link
+                .watching()
+                .map_or_else(String::new, |w| w.no_media(Instant::now()));
+            let reason = format!(
+                "the server closed the connection after PLAY {}: {why}",
+                play.status()
+            );
+            Err(details(Outcome::unhealthy(Stage::Receive, reason), &play))
+        }
+    }
+}
+
+/// An I/O or framing failure while media was awaited, said as such.
+fn after_play(failed: Outcome, play: &Response) -> Outcome {
+    let reason = format!("after PLAY {}: {}", play.status(), failed.reason);
+    details(Outcome::unhealthy(failed.stage, reason), play)
+}
+
+/// TEARDOWN, best effort: the verdict is known, so a failure here is only logged. Its
+/// reply is awaited (while the connection still frames) for at most [`TEARDOWN_WAIT`],
+/// and never past the deadline.
+async fn teardown<S: AsyncRead + AsyncWrite + Unpin>(
+    link: &mut Link<S>,
+    url: String,
+    ctx: &ProbeContext,
+) {
+    // Short of the deadline: past it, the caller's timeout would replace the verdict.
+    let now = Instant::now();
+    let end = (ctx.deadline.end().checked_sub(Duration::from_millis(2))).unwrap_or(now);
+    let until = end.min(now + TEARDOWN_WAIT);
+    if until <= Instant::now() {
+        debug!("TEARDOWN skipped: the deadline is here");
+        return;
+    }
+    let done = if !link.is_broken() {
+        timeout_at(until.into(), async {
+            link.exchange_to("TEARDOWN", url, "", ctx)
+                .await
+                .map(|r| r.status())
+        })
+        .await
+    } else {
+        // The stream no longer frames: send, and do not wait for a reply.
+        let out = link.session.request_to("TEARDOWN", url, "");
+        timeout_at(until.into(), async {
+            link.send(&out, "TEARDOWN", ctx)
+                .await
+                .map(|()| "sent".to_string())
+        })
+        .await
+    };
+    match done {
+        Ok(Ok(status)) => debug!("TEARDOWN {status}"),
+        Ok(Err(failed)) => debug!("TEARDOWN: {}", failed.reason),
+        Err(_) => debug!("TEARDOWN: no reply within {}", format_ms(TEARDOWN_WAIT)),
+    }
+}
