@@ -14,6 +14,14 @@
 //! RTSP behaviours: ok, silence, 503, wrong-cseq, rtsp2, garbage, truncated, slow,
 //! endless-headers, short-body, close, reset, no-sdp, no-media, vlc-401 (VLC 3.0's
 //! password-protected stream: a 401 without CSeq until Basic user:secret is sent).
+//!
+//! RTSP behaviours after DESCRIBE, for `--play` (SETUP grants RTP/AVP/TCP on channels
+//! 0-1 with ssrc=0000ABCD; the SDP announces JPEG, payload type 26): play-ok (RTP every
+//! 40 ms), play-early (an RTP packet before the PLAY reply), play-silence, play-rtcp
+//! (sender reports only), play-wrong-channel, play-wrong-pt, play-wrong-ssrc, play-close,
+//! play-oversized (a frame of 65535 bytes announced), play-garbage, play-500, setup-461,
+//! setup-udp, setup-no-session. With FAULT_PEER_LOG set, the first line of every request
+//! is appended to that file.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
@@ -254,6 +262,9 @@ fn rtsp_reply(cseq: &str, status: &str, extra: &str, body: &str) -> Vec<u8> {
 }
 
 fn serve_rtsp(mut stream: TcpStream, behaviour: &str) {
+    if behaviour.starts_with("play-") || behaviour.starts_with("setup-") {
+        return serve_play(stream, behaviour);
+    }
     while let Some(request) = read_request(&mut stream) {
         let cseq = request
             .lines()
@@ -329,4 +340,146 @@ fn serve_rtsp(mut stream: TcpStream, behaviour: &str) {
     }
     // Hold the connection open: the check decides when it is done.
     thread::sleep(Duration::from_secs(30));
+}
+
+/// Appends the request line to `$FAULT_PEER_LOG`, if set: a test can see what arrived.
+fn log_request(request: &str) {
+    let Some(path) = std::env::var_os("FAULT_PEER_LOG") else {
+        return;
+    };
+    let line = request.lines().next().unwrap_or("");
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+    {
+        let _ = writeln!(f, "{line}");
+    }
+}
+
+/// One `$` frame: channel, length, payload.
+fn interleaved(channel: u8, payload: &[u8]) -> Vec<u8> {
+    let mut frame = vec![b'$', channel];
+    frame.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+    frame.extend_from_slice(payload);
+    frame
+}
+
+/// An RTP packet: version 2, payload type `pt`, sequence `seq`, SSRC `ssrc`.
+fn rtp(pt: u8, seq: u16, ssrc: u32) -> Vec<u8> {
+    let mut p = vec![0x80, pt];
+    p.extend_from_slice(&seq.to_be_bytes());
+    p.extend_from_slice(&u32::from(seq).wrapping_mul(3600).to_be_bytes());
+    p.extend_from_slice(&ssrc.to_be_bytes());
+    p.extend_from_slice(&[0u8; 100]);
+    p
+}
+
+/// An RTCP sender report (header and sender info) for `ssrc`.
+fn sender_report(ssrc: u32) -> Vec<u8> {
+    let mut p = vec![0x80, 200, 0, 6];
+    p.extend_from_slice(&ssrc.to_be_bytes());
+    p.extend_from_slice(&[0u8; 20]);
+    p
+}
+
+const SSRC: u32 = 0xABCD;
+
+/// SETUP, PLAY and media as `behaviour` says, on one connection; writes are shared with
+/// the thread that sends the media.
+fn serve_play(mut stream: TcpStream, behaviour: &str) {
+    let Ok(writer) = stream.try_clone() else {
+        return;
+    };
+    let writer = std::sync::Arc::new(std::sync::Mutex::new(writer));
+    let send = |bytes: &[u8]| {
+        let mut w = writer.lock().unwrap_or_else(|p| p.into_inner());
+        w.write_all(bytes).is_ok()
+    };
+    while let Some(request) = read_request(&mut stream) {
+        log_request(&request);
+        let cseq = request
+            .lines()
+            .find_map(|l| l.strip_prefix("CSeq:").map(|v| v.trim().to_string()))
+            .unwrap_or_default();
+        let method = request.split(' ').next().unwrap_or("").to_string();
+        let reply = match (method.as_str(), behaviour) {
+            ("DESCRIBE", _) => rtsp_reply(&cseq, "200 OK", "Content-Type: application/sdp\r\n", SDP),
+            ("SETUP", "setup-461") => rtsp_reply(&cseq, "461 Unsupported Transport", "", ""),
+            ("SETUP", "setup-udp") => rtsp_reply(
+                &cseq,
+                "200 OK",
+                "Transport: RTP/AVP;unicast;client_port=5000-5001;server_port=6970-6971\r\nSession: 12345678\r\n",
+                "",
+            ),
+            ("SETUP", "setup-no-session") => rtsp_reply(
+                &cseq,
+                "200 OK",
+                "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n",
+                "",
+            ),
+            ("SETUP", _) => rtsp_reply(
+                &cseq,
+                "200 OK",
+                &format!("Transport: RTP/AVP/TCP;unicast;interleaved=0-1;ssrc={SSRC:08X}\r\nSession: 12345678;timeout=60\r\n"),
+                "",
+            ),
+            ("PLAY", "play-500") => rtsp_reply(&cseq, "500 Internal Server Error", "", ""),
+            ("PLAY", _) => {
+                let early = behaviour == "play-early" && send(&interleaved(0, &rtp(26, 1, SSRC)));
+                let reply = rtsp_reply(&cseq, "200 OK", "Session: 12345678\r\n", "");
+                if !send(&reply) {
+                    return;
+                }
+                if behaviour == "play-close" {
+                    return;
+                }
+                if !early {
+                    let writer = writer.clone();
+                    let behaviour = behaviour.to_string();
+                    thread::spawn(move || media(&writer, &behaviour));
+                }
+                continue;
+            }
+            ("TEARDOWN", _) => {
+                send(&rtsp_reply(&cseq, "200 OK", "Session: 12345678\r\n", ""));
+                return;
+            }
+            _ => rtsp_reply(&cseq, "200 OK", "Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN\r\n", ""),
+        };
+        if !send(&reply) {
+            return;
+        }
+    }
+}
+
+/// What flows after PLAY, until the connection fails.
+fn media(writer: &std::sync::Mutex<TcpStream>, behaviour: &str) {
+    let send = |bytes: &[u8]| {
+        let mut w = writer.lock().unwrap_or_else(|p| p.into_inner());
+        w.write_all(bytes).is_ok()
+    };
+    let once: Option<Vec<u8>> = match behaviour {
+        "play-silence" => return,
+        "play-oversized" => Some(b"$\x00\xff\xff".to_vec()),
+        "play-garbage" => Some(b"\x00\x01\x02 this is not RTP or RTSP \xff\r\n\r\n".to_vec()),
+        _ => None,
+    };
+    if let Some(bytes) = once {
+        send(&bytes);
+        return;
+    }
+    for seq in 1.. {
+        let frame = match behaviour {
+            "play-rtcp" => interleaved(1, &sender_report(SSRC)),
+            "play-wrong-channel" => interleaved(4, &rtp(26, seq, SSRC)),
+            "play-wrong-pt" => interleaved(0, &rtp(96, seq, SSRC)),
+            "play-wrong-ssrc" => interleaved(0, &rtp(26, seq, 0x1234)),
+            _ => interleaved(0, &rtp(26, seq, SSRC)),
+        };
+        if !send(&frame) {
+            return;
+        }
+        thread::sleep(Duration::from_millis(40));
+    }
 }

@@ -13,6 +13,7 @@ use super::{typed, CommonArgs, TlsArgs, EXIT_STATUS_HELP};
 use crate::accept::{parse_accept, AcceptPolicy};
 use crate::net::ProbeContext;
 use crate::rtsp::sdp::MediaChoice;
+use crate::rtsp::transport::RtpTransport;
 use crate::rtsp::url::{Credentials, RtspUrl};
 use crate::small_file::{self, Links};
 use crate::tls::TlsOptions;
@@ -53,6 +54,13 @@ pub struct CheckRtsp {
     /// or N (the m= line at index N, from 0). The first m= line by default.
     #[arg(long, value_name = "TYPE|N", requires = "play", value_parser = str::parse::<MediaChoice>)]
     pub media: Option<MediaChoice>,
+
+    /// With --play: how RTP is to arrive. "tcp" (the default): interleaved on the RTSP
+    /// connection, no ports to open. "udp": to two local UDP ports, for servers that send
+    /// RTP over UDP only (VLC's RTSP output answers "461 Unsupported transport" to tcp);
+    /// the server's datagrams must be able to reach this host.
+    #[arg(long, value_name = "tcp|udp", requires = "play", value_parser = str::parse::<RtpTransport>)]
+    pub rtp_transport: Option<RtpTransport>,
 
     /// Read USER:PASSWORD from the first line of FILE (keeps the password out of `ps` and
     /// keepalived.conf).
@@ -138,7 +146,10 @@ impl Check for CheckRtsp {
         let opts = rtsp::Options {
             url: self.url.clone(),
             describe: self.describe,
-            play: self.play.then(|| self.media.clone().unwrap_or_default()),
+            play: self.play.then(|| rtsp::Play {
+                media: self.media.clone().unwrap_or_default(),
+                rtp_transport: self.rtp_transport.unwrap_or_default(),
+            }),
             credentials: self.credentials()?,
             accept: self.accept.clone().unwrap_or_default(),
             tls,

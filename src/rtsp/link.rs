@@ -2,6 +2,7 @@
 //! replies framed off the stream, and once media flows, the `$` frames handed to the
 //! [`Watch`]. The thin I/O layer under `probe` and `play`.
 
+use std::net::IpAddr;
 use std::time::Instant;
 
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -33,10 +34,13 @@ pub(super) struct Link<S> {
     /// The server closed, the stream stopped framing, or a read failed: nothing more
     /// can be read.
     broken: bool,
+    /// The connection's local and the server's address: where RTP over UDP is received,
+    /// and from whom.
+    pub(super) ends: Option<(IpAddr, IpAddr)>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Link<S> {
-    pub(super) fn new(stream: S, opts: &Options) -> Self {
+    pub(super) fn new(stream: S, opts: &Options, ends: Option<(IpAddr, IpAddr)>) -> Self {
         Link {
             stream,
             buf: Vec::new(),
@@ -45,6 +49,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Link<S> {
             watch: None,
             seen: None,
             broken: false,
+            ends,
         }
     }
 
@@ -56,6 +61,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Link<S> {
     /// From now on `$` frames go to `watch`.
     pub(super) fn watch(&mut self, watch: Watch) {
         self.watch = Some(watch);
+    }
+
+    /// Hands a packet that arrived at `now` on `channel` (a `$` frame's, or the stand-in
+    /// for a UDP port) to the watch, once PLAY is sent; dropped before.
+    pub(super) fn packet(&mut self, channel: u8, packet: &[u8], now: Instant) {
+        feed(&mut self.watch, &mut self.seen, channel, packet, now);
+    }
+
+    /// The watch's verdict, if it has one (taken).
+    pub(super) fn take_seen(&mut self) -> Option<Seen> {
+        self.seen.take()
     }
 
     /// Whether nothing more can be read (closed, unframeable, or a failed read).
@@ -160,23 +176,39 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Link<S> {
             return next.map(|_| None);
         };
         let frame = &self.buf[start..end];
-        let step = match (interleaved::data(frame), &mut self.watch) {
-            (Some((channel, packet)), Some(watch)) => {
-                if self.seen.is_none() {
-                    self.seen = watch.frame(channel, packet, Instant::now()).transpose();
-                }
-                Ok(Step::Ignore)
-            }
-            (Some((channel, packet)), None) => {
-                debug!(
-                    "ignored a {}-byte frame on channel {channel} before PLAY",
-                    packet.len()
+        let step = match interleaved::data(frame) {
+            Some((channel, packet)) => {
+                feed(
+                    &mut self.watch,
+                    &mut self.seen,
+                    channel,
+                    packet,
+                    Instant::now(),
                 );
                 Ok(Step::Ignore)
             }
-            (None, _) => self.session.handle(frame),
+            None => self.session.handle(frame),
         };
         self.buf.drain(..end);
         step.map(Some)
+    }
+}
+
+/// [`Link::packet`], on the fields it needs: the frame it takes is borrowed from the
+/// link's buffer.
+fn feed(
+    watch: &mut Option<Watch>,
+    seen: &mut Option<Seen>,
+    channel: u8,
+    packet: &[u8],
+    now: Instant,
+) {
+    match watch {
+        Some(watch) if seen.is_none() => *seen = watch.frame(channel, packet, now).transpose(),
+        Some(_) => {}
+        None => debug!(
+            "ignored a {}-byte packet on channel {channel} before PLAY",
+            packet.len()
+        ),
     }
 }

@@ -30,6 +30,16 @@ use crate::tls::TlsOptions;
 use crate::CheckError;
 pub use probe::probe;
 use sdp::MediaChoice;
+use transport::RtpTransport;
+
+/// What `--play` plays, and how RTP is to arrive.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Play {
+    /// `--media`.
+    pub media: MediaChoice,
+    /// `--rtp-transport`.
+    pub rtp_transport: RtpTransport,
+}
 use url::{Credentials, RtspUrl};
 
 /// What to ask and what counts as healthy.
@@ -39,9 +49,9 @@ pub struct Options {
     pub url: RtspUrl,
     /// After OPTIONS, DESCRIBE the stream: healthy only with an SDP holding media.
     pub describe: bool,
-    /// After DESCRIBE, SETUP and PLAY this media: healthy only once its first RTP packet
+    /// After DESCRIBE, SETUP and PLAY a media: healthy only once its first RTP packet
     /// arrives. Implies `describe`.
-    pub play: Option<MediaChoice>,
+    pub play: Option<Play>,
     /// Credentials to answer a 401 with (from the URL or a file).
     pub credentials: Option<Credentials>,
     /// Status codes of the OPTIONS answer that count as healthy.

@@ -4,20 +4,24 @@
 //! kept back so that the check, not the deadline, says what went wrong and TEARDOWN
 //! still goes out.
 
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::UdpSocket;
 use tokio::time::timeout_at;
 use tracing::debug;
 
 use super::link::Link;
+use super::link::Seen;
 use super::message::Response;
 use super::probe::details;
-use super::rtp::{Expect, Watch};
-use super::sdp::{MediaChoice, Sdp};
-use super::{control, transport};
+use super::rtp::{Expect, FirstRtp, Watch};
+use super::sdp::Sdp;
+use super::transport::{self, Asked, RtpTransport};
+use super::{control, Play};
 use crate::deadline::format_ms;
-use crate::net::ProbeContext;
+use crate::net::{describe_io, ProbeContext};
 use crate::{Outcome, Stage};
 
 /// The most of the deadline kept back from waiting for media: enough for TEARDOWN's
@@ -33,7 +37,7 @@ pub(super) async fn play<S: AsyncRead + AsyncWrite + Unpin>(
     link: &mut Link<S>,
     sdp: &Sdp,
     describe: &Response,
-    choice: &MediaChoice,
+    asked: &Play,
     started: Instant,
     ctx: &ProbeContext,
 ) -> Result<Outcome, Outcome> {
@@ -43,7 +47,7 @@ pub(super) async fn play<S: AsyncRead + AsyncWrite + Unpin>(
             describe,
         ))
     };
-    let (index, media) = match choice.pick(sdp) {
+    let (index, media) = match asked.media.pick(sdp) {
         Ok(found) => found,
         Err(why) => return unusable(why),
     };
@@ -73,7 +77,20 @@ pub(super) async fn play<S: AsyncRead + AsyncWrite + Unpin>(
         media.kind
     );
 
-    let transport_header = format!("Transport: {}\r\n", transport::REQUESTED);
+    let udp = match asked.rtp_transport {
+        RtpTransport::Tcp => None,
+        RtpTransport::Udp => Some(
+            UdpPair::bind(link.ends)
+                .map_err(|why| Outcome::unhealthy(Stage::Setup, format!("RTP over UDP: {why}")))?,
+        ),
+    };
+    let asking = match &udp {
+        None => Asked::Interleaved,
+        Some(pair) => Asked::Udp {
+            rtp_port: pair.port,
+        },
+    };
+    let transport_header = format!("Transport: {}\r\n", asking.header());
     let setup = link
         .exchange_to("SETUP", setup_url, &transport_header, ctx)
         .await?;
@@ -85,12 +102,14 @@ pub(super) async fn play<S: AsyncRead + AsyncWrite + Unpin>(
     };
     if !(200..300).contains(&setup.code) {
         let mut why = link.session.refusal("SETUP", &setup, "");
-        if setup.code == 461 {
-            why.push_str(": the server will not send RTP over the RTSP connection (RTP/AVP/TCP)");
+        if setup.code == 461 && asking == Asked::Interleaved {
+            why.push_str(
+                ": the server will not send RTP over the RTSP connection (try --rtp-transport udp)",
+            );
         }
         return failed(why, &setup);
     }
-    let channels = match transport::granted(setup.transport.as_deref()) {
+    let channels = match transport::granted(setup.transport.as_deref(), asking) {
         Ok(granted) => granted,
         Err(why) => return failed(why, &setup),
     };
@@ -101,14 +120,16 @@ pub(super) async fn play<S: AsyncRead + AsyncWrite + Unpin>(
         "session {} (timeout {} s), RTP on channel {}, RTCP on {}",
         session.id, session.timeout, channels.rtp, channels.rtcp
     );
-    link.expect_interleaved();
+    if udp.is_none() {
+        link.expect_interleaved();
+    }
 
     let expect = Expect {
         channels,
         payload_types: media.payload_types.clone(),
     };
     link.watch(Watch::new(expect, Instant::now()));
-    let verdict = watch_media(link, &play_url, ctx).await;
+    let verdict = watch_media(link, udp.as_ref(), &play_url, started, ctx).await;
     teardown(link, play_url, ctx).await;
 
     let (first, play) = verdict?;
@@ -130,9 +151,11 @@ pub(super) async fn play<S: AsyncRead + AsyncWrite + Unpin>(
 /// PLAY, then frames until the first RTP packet, or the end of the time for media.
 async fn watch_media<S: AsyncRead + AsyncWrite + Unpin>(
     link: &mut Link<S>,
+    udp: Option<&UdpPair>,
     play_url: &str,
+    started: Instant,
     ctx: &ProbeContext,
-) -> Result<(super::rtp::FirstRtp, Response), Outcome> {
+) -> Result<(FirstRtp, Response), Outcome> {
     let deadline = ctx.deadline;
     let reserve = RESERVE.min(deadline.budget() / 10);
     let until = deadline
@@ -144,13 +167,20 @@ async fn watch_media<S: AsyncRead + AsyncWrite + Unpin>(
         .await?;
     if !(200..300).contains(&play.code) {
         let why = link.session.refusal("PLAY", &play, "");
-        return Err(details(Outcome::unhealthy(Stage::Match, why), &play));
+        let refused = Outcome::unhealthy(Stage::Match, why).with_rtt(started.elapsed());
+        return Err(details(refused, &play));
     }
     ctx.progress.enter(
         Stage::Receive,
         "waiting for the first RTP packet after PLAY",
     );
-    let seen = match timeout_at(until.into(), link.media(ctx)).await {
+    let waiting = async {
+        match udp {
+            None => link.media(ctx).await,
+            Some(pair) => pair.media(link, ctx).await,
+        }
+    };
+    let seen = match timeout_at(until.into(), waiting).await {
         Ok(seen) => seen.map_err(|o| after_play(o, &play))?,
         Err(_) => {
             let why = link
@@ -167,12 +197,9 @@ async fn watch_media<S: AsyncRead + AsyncWrite + Unpin>(
             &play,
         )),
         None => {
-            let why = link
-                .watching()
-                .map_or_else(String::new, |w| w.no_media(Instant::now()));
-            let reason = format!(
-                "the server closed the connection after PLAY {}: {why}",
-                play.status()
+            let reason = link.watching().map_or_else(
+                || "the server closed the connection after PLAY".to_string(),
+                |w| w.closed(Instant::now()),
             );
             Err(details(Outcome::unhealthy(Stage::Receive, reason), &play))
         }
@@ -222,5 +249,82 @@ async fn teardown<S: AsyncRead + AsyncWrite + Unpin>(
         Ok(Ok(status)) => debug!("TEARDOWN {status}"),
         Ok(Err(failed)) => debug!("TEARDOWN: {}", failed.reason),
         Err(_) => debug!("TEARDOWN: no reply within {}", format_ms(TEARDOWN_WAIT)),
+    }
+}
+
+/// The two local UDP ports RTP and RTCP are asked to, and the server whose datagrams
+/// count.
+struct UdpPair {
+    rtp: UdpSocket,
+    rtcp: UdpSocket,
+    /// The RTP port (even; RTCP on the next, RFC 3550 section 11).
+    port: u16,
+    server: IpAddr,
+}
+
+impl UdpPair {
+    /// Binds an even port and the next on the connection's local address.
+    fn bind(ends: Option<(IpAddr, IpAddr)>) -> Result<UdpPair, String> {
+        let (local, server) = ends.ok_or("the connection's addresses are unknown")?;
+        let open = |port: u16| -> std::io::Result<UdpSocket> {
+            let socket = std::net::UdpSocket::bind((local, port))?;
+            socket.set_nonblocking(true)?;
+            UdpSocket::from_std(socket)
+        };
+        let mut last = String::from("no even port offered");
+        // The kernel hands out ports at random: an odd one, or a taken neighbour, is
+        // tried again.
+        for _ in 0..32 {
+            let rtp = open(0).map_err(|e| describe_io(&e))?;
+            let port = rtp.local_addr().map_err(|e| describe_io(&e))?.port();
+            if port % 2 != 0 {
+                continue;
+            }
+            match port.checked_add(1).map(open) {
+                Some(Ok(rtcp)) => {
+                    debug!("RTP over UDP to {local} ports {port}-{}", port + 1);
+                    return Ok(UdpPair {
+                        rtp,
+                        rtcp,
+                        port,
+                        server,
+                    });
+                }
+                Some(Err(e)) => last = describe_io(&e),
+                None => {}
+            }
+        }
+        Err(format!("no free pair of UDP ports on {local}: {last}"))
+    }
+
+    /// Reads datagrams from the server (and the RTSP connection, which may close) until
+    /// the watch has a verdict; `None` when the server closed the connection first.
+    async fn media<S: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        link: &mut Link<S>,
+        ctx: &ProbeContext,
+    ) -> Result<Option<Seen>, Outcome> {
+        // Only the RTP header is read; a longer datagram is truncated, not an error.
+        let mut rtp = [0u8; 64];
+        let mut rtcp = [0u8; 8];
+        loop {
+            let (channel, got) = tokio::select! {
+                got = self.rtp.recv_from(&mut rtp) => (0, got),
+                got = self.rtcp.recv_from(&mut rtcp) => (1, got),
+                seen = link.media(ctx) => return seen,
+            };
+            let (n, from) = got.map_err(|e| {
+                Outcome::unhealthy(Stage::Receive, format!("RTP over UDP: {}", describe_io(&e)))
+            })?;
+            if from.ip() != self.server {
+                debug!("ignored a datagram from {from}, not the server");
+                continue;
+            }
+            let packet = if channel == 0 { &rtp[..n] } else { &rtcp[..n] };
+            link.packet(channel, packet, Instant::now());
+            if let Some(seen) = link.take_seen() {
+                return Ok(Some(seen));
+            }
+        }
     }
 }

@@ -26,15 +26,27 @@ pub async fn probe(opts: &Options, ctx: &ProbeContext) -> Outcome {
 async fn converse(opts: &Options, ctx: &ProbeContext) -> Result<Outcome, Outcome> {
     let addrs = net::resolve(&opts.url.target, ctx).await?;
     let conn = net::connect_tcp(&addrs, ctx).await?;
+    // Where RTP over UDP is to be received, and whose datagrams count.
+    let ends = conn
+        .stream
+        .local_addr()
+        .ok()
+        .map(|local| (local.ip(), conn.peer.ip()));
     // Dropping the link on return closes the connection; the server never would. The
     // round-trip time counts from the first request, after any TLS handshake.
     if !opts.url.secure {
-        let mut link = Link::new(conn.stream, opts);
+        let mut link = Link::new(conn.stream, opts, ends);
         return verdict(opts, &mut link, Instant::now(), ctx).await;
     }
     let host = &opts.url.target.host;
     let (stream, negotiated) = tls::handshake(conn.stream, host, &opts.tls, ctx).await?;
-    let outcome = verdict(opts, &mut Link::new(stream, opts), Instant::now(), ctx).await?;
+    let outcome = verdict(
+        opts,
+        &mut Link::new(stream, opts, ends),
+        Instant::now(),
+        ctx,
+    )
+    .await?;
     Ok(negotiated.judge(outcome, opts.tls.min_cert_days, SystemTime::now()))
 }
 
@@ -97,8 +109,8 @@ async fn verdict<S: AsyncRead + AsyncWrite + Unpin>(
             describe.body.len()
         ));
     }
-    if let Some(choice) = &opts.play {
-        return play::play(link, &sdp, &describe, choice, started, ctx).await;
+    if let Some(asked) = &opts.play {
+        return play::play(link, &sdp, &describe, asked, started, ctx).await;
     }
     let media: Vec<&str> = sdp.media.iter().map(|m| m.kind.as_str()).collect();
     let reason = format!(

@@ -10,14 +10,15 @@
 
 use std::time::{Duration, Instant};
 
-use super::transport::Interleaved;
+use super::transport::Granted;
 use crate::deadline::format_ms;
 
 /// What the first RTP packet must look like.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expect {
-    /// The channels SETUP granted, and the SSRC it announced.
-    pub channels: Interleaved,
+    /// The channels SETUP granted (for UDP, 0 for the RTP port and 1 for RTCP), and
+    /// the SSRC it announced.
+    pub channels: Granted,
     /// The payload types of the media's `m=` line.
     pub payload_types: Vec<u8>,
 }
@@ -62,7 +63,7 @@ impl Watch {
         packet: &[u8],
         now: Instant,
     ) -> Result<Option<FirstRtp>, String> {
-        let Interleaved { rtp, rtcp, ssrc } = self.expect.channels;
+        let Granted { rtp, rtcp, ssrc } = self.expect.channels;
         if channel == rtcp || (channel == rtp && is_rtcp(packet)) {
             self.rtcp += 1;
             return Ok(None);
@@ -75,15 +76,13 @@ impl Watch {
         }
         let [b0, b1, s0, s1, _, _, _, _, i0, i1, i2, i3, ..] = *packet else {
             return Err(format!(
-                "a {}-byte packet on channel {rtp}, too short for RTP (12 bytes at least)",
+                "a {}-byte packet on the RTP channel, too short for RTP (12 bytes at least)",
                 packet.len()
             ));
         };
         let version = b0 >> 6;
         if version != 2 {
-            return Err(format!(
-                "a packet on channel {rtp} with RTP version {version}, not 2"
-            ));
+            return Err(format!("an RTP packet of version {version}, not 2"));
         }
         let payload_type = b1 & 0x7f;
         if !self.expect.payload_types.contains(&payload_type) {
@@ -94,7 +93,7 @@ impl Watch {
                 .map(u8::to_string)
                 .collect();
             return Err(format!(
-                "RTP payload type {payload_type} on channel {rtp}, but the SDP announced {}",
+                "RTP payload type {payload_type} where the SDP announced {}",
                 if announced.is_empty() {
                     "none".to_string()
                 } else {
@@ -105,7 +104,7 @@ impl Watch {
         let got = u32::from_be_bytes([i0, i1, i2, i3]);
         if let Some(want) = ssrc.filter(|want| *want != got) {
             return Err(format!(
-                "RTP SSRC {got:08X} on channel {rtp}, but SETUP's Transport announced ssrc={want:08X}"
+                "RTP SSRC {got:08X} where SETUP's Transport announced ssrc={want:08X}"
             ));
         }
         Ok(Some(FirstRtp {
@@ -116,15 +115,25 @@ impl Watch {
         }))
     }
 
+    /// Why the server's closing the connection at `now` left no media.
+    pub fn closed(&self, now: Instant) -> String {
+        let after = format_ms(now.saturating_duration_since(self.play_sent));
+        let rtcp = match self.rtcp {
+            0 => String::new(),
+            1 => " (1 RTCP packet)".to_string(),
+            n => format!(" ({n} RTCP packets)"),
+        };
+        format!("the server closed the connection {after} after PLAY, before any RTP packet{rtcp}")
+    }
+
     /// Why there was no media by `now`: nothing at all, or RTCP only.
     pub fn no_media(&self, now: Instant) -> String {
         let waited = format_ms(now.saturating_duration_since(self.play_sent));
         match self.rtcp {
             0 => format!("no media within {waited} after PLAY"),
             n => format!(
-                "only RTCP ({n} packet{}) within {waited} after PLAY, no RTP on channel {}",
+                "only RTCP ({n} packet{}) within {waited} after PLAY, no RTP",
                 if n == 1 { "" } else { "s" },
-                self.expect.channels.rtp
             ),
         }
     }
@@ -143,7 +152,7 @@ mod tests {
     fn watch(ssrc: Option<u32>) -> (Watch, Instant) {
         let t0 = Instant::now();
         let expect = Expect {
-            channels: Interleaved {
+            channels: Granted {
                 rtp: 0,
                 rtcp: 1,
                 ssrc,
@@ -189,9 +198,17 @@ mod tests {
         assert_eq!(w.frame(0, SENDER_REPORT, t0), Ok(None));
         assert_eq!(
             w.no_media(t0 + Duration::from_millis(800)),
-            "only RTCP (2 packets) within 800.0 ms after PLAY, no RTP on channel 0"
+            "only RTCP (2 packets) within 800.0 ms after PLAY, no RTP"
+        );
+        assert_eq!(
+            w.closed(t0 + Duration::from_millis(3)),
+            "the server closed the connection 3.000 ms after PLAY, before any RTP packet (2 RTCP packets)"
         );
         let (w, t0) = watch(None);
+        assert_eq!(
+            w.closed(t0),
+            "the server closed the connection 0.000 ms after PLAY, before any RTP packet"
+        );
         assert_eq!(
             w.no_media(t0 + Duration::from_millis(800)),
             "no media within 800.0 ms after PLAY"
@@ -207,12 +224,12 @@ mod tests {
         );
         assert_eq!(
             w.frame(0, &rtp(97, 0xABCD), t0),
-            Err("RTP payload type 97 on channel 0, but the SDP announced 96".into())
+            Err("RTP payload type 97 where the SDP announced 96".into())
         );
         assert_eq!(
             w.frame(0, &rtp(96, 0x1234), t0),
             Err(
-                "RTP SSRC 00001234 on channel 0, but SETUP's Transport announced ssrc=0000ABCD"
+                "RTP SSRC 00001234 on channel 0 where SETUP's Transport announced ssrc=0000ABCD"
                     .into()
             )
         );
@@ -220,11 +237,11 @@ mod tests {
         v1[0] = 0x40;
         assert_eq!(
             w.frame(0, &v1, t0),
-            Err("a packet on channel 0 with RTP version 1, not 2".into())
+            Err("an RTP packet of version 1, not 2".into())
         );
         assert_eq!(
             w.frame(0, b"short", t0),
-            Err("a 5-byte packet on channel 0, too short for RTP (12 bytes at least)".into())
+            Err("a 5-byte packet on the RTP channel, too short for RTP (12 bytes at least)".into())
         );
     }
 }

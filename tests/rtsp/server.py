@@ -5,7 +5,8 @@ gir1.2-gst-rtsp-server-1.0 and python3-gi), on 127.0.0.1 and a free port.
     /usr/bin/python3 tests/rtsp/server.py basic|digest [CERT.pem KEY.pem]
 
 Serves a videotestsrc stream as JPEG over RTP at /test (open to anyone) and at /secure
-(user "user", password "secret", by Basic or Digest authentication as asked). With a
+(user "user", password "secret", by Basic or Digest authentication as asked), and video
+with PCMU audio at /av (open to anyone). With a
 certificate and its key, every connection is TLS (rtsps://; GLib's TLS from
 glib-networking). Prints the port on the first line of stdout, then serves until killed.
 
@@ -20,17 +21,23 @@ gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
 from gi.repository import Gio, GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
-PIPELINE = (
-    "( videotestsrc is-live=true ! video/x-raw,format=I420,width=160,height=120,framerate=5/1"
-    " ! jpegenc ! rtpjpegpay name=pay0 pt=26 )"
+VIDEO = (
+    "videotestsrc is-live=true ! video/x-raw,format=I420,width=160,height=120,framerate=5/1"
+    " ! jpegenc ! rtpjpegpay name=pay0 pt=26"
+)
+PIPELINE = f"( {VIDEO} )"
+# Video and G.711 audio (PCMU, payload type 0, no rtpmap in the SDP: the static type).
+AUDIO_VIDEO = (
+    f"( {VIDEO} audiotestsrc is-live=true ! audio/x-raw,rate=8000,channels=1"
+    " ! mulawenc ! rtppcmupay name=pay1 pt=0 )"
 )
 
 
-def factory(construct_roles):
+def factory(construct_roles, launch=PIPELINE):
     """A mount every client may see (so an anonymous one gets 401, not 404) and only
     `construct_roles` may use."""
     f = GstRtspServer.RTSPMediaFactory()
-    f.set_launch(PIPELINE)
+    f.set_launch(launch)
     f.set_shared(True)
     permissions = GstRtspServer.RTSPPermissions()
     for role in ["anonymous", "user"]:
@@ -74,6 +81,7 @@ def main():
     mounts = server.get_mount_points()
     mounts.add_factory("/test", factory(["anonymous", "user"]))
     mounts.add_factory("/secure", factory(["user"]))
+    mounts.add_factory("/av", factory(["anonymous", "user"], AUDIO_VIDEO))
 
     server.attach(None)
     print(server.get_bound_port(), flush=True)

@@ -68,9 +68,27 @@ pub fn fault_peer(proto: &str, transport: &str, behaviour: &str) -> PeerProcess 
 
 /// As [`fault_peer`], bound to `bind`.
 pub fn fault_peer_on(proto: &str, transport: &str, behaviour: &str, bind: &str) -> PeerProcess {
+    start_fault_peer(&[proto, transport, behaviour, bind], None)
+}
+
+/// As [`fault_peer`], appending the first line of every request it reads to `log`.
+pub fn fault_peer_logging(
+    proto: &str,
+    transport: &str,
+    behaviour: &str,
+    log: &Path,
+) -> PeerProcess {
+    start_fault_peer(&[proto, transport, behaviour, "127.0.0.1:0"], Some(log))
+}
+
+fn start_fault_peer(args: &[&str], log: Option<&Path>) -> PeerProcess {
     use std::os::unix::process::CommandExt;
-    let mut child = Command::new(example("fault_peer"))
-        .args([proto, transport, behaviour, bind])
+    let mut command = Command::new(example("fault_peer"));
+    if let Some(log) = log {
+        command.env("FAULT_PEER_LOG", log);
+    }
+    let mut child = command
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
