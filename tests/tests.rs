@@ -4,6 +4,8 @@
 //! - `contract`: what every check promises keepalived (exit statuses, deadline, signals).
 //! - `check_tcp`: check-tcp's own behaviour.
 //! - `check_rtsp`: check-rtsp against GStreamer's RTSP server and a fault-injecting peer.
+//! - `check_rtsp_play`: check-rtsp --play against GStreamer, VLC, Perl's RTSP::Server fed by
+//!   ffmpeg, and the fault peer.
 //! - `check_sip`: check-sip against a real Kamailio and a fault-injecting SIP peer.
 //! - `checkd`: keepalived-checkd against fault peers: track files follow, reload, signals,
 //!   status, metrics, systemd's notify protocol.
@@ -18,6 +20,7 @@
 mod support;
 
 mod check_rtsp;
+mod check_rtsp_play;
 mod check_sip;
 mod check_tcp;
 mod checkd;

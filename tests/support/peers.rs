@@ -311,3 +311,131 @@ fn rtsp_server_with(auth: &str, cert: Option<&super::tls::Pair>) -> PeerProcess 
         dir: None,
     }
 }
+
+/// Starts `cmd` in a process group of its own (ended with it on drop), with output to
+/// stderr's log file `log` for a panic message if it never listens on `port`.
+fn start_listening(cmd: &mut Command, port: u16, what: &str, log: PathBuf) -> PeerProcess {
+    use std::os::unix::process::CommandExt;
+    let out = std::fs::File::create(&log).expect("log file");
+    let err = out.try_clone().expect("log file");
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {what}: {e}; `bash scripts/test` installs it"));
+    let mut peer = PeerProcess {
+        child,
+        port,
+        tls_port: None,
+        dir: log.parent().map(Path::to_path_buf),
+    };
+    let until = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        let ended = matches!(peer.child.try_wait(), Ok(Some(_)));
+        if ended || Instant::now() > until {
+            let said = std::fs::read_to_string(&log).unwrap_or_default();
+            panic!("{what} did not listen on port {port}: {said}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    peer
+}
+
+/// A directory for one media peer: its log, and files it reads. Readable by everyone:
+/// VLC runs as nobody.
+fn media_dir(tag: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("kc-{tag}-{}-{}", std::process::id(), free_port()));
+    std::fs::create_dir_all(&dir).expect("media dir");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    dir
+}
+
+/// VLC 3.0 (Debian's vlc-bin and vlc-plugin-base) as an RTSP server on 127.0.0.1,
+/// streaming a generated 10-second MPEG-4 clip in a loop at rtsp://127.0.0.1:PORT/live.
+/// VLC refuses to run as root, so as root it runs as nobody. Its RTSP output sends RTP
+/// over UDP only.
+pub fn vlc_rtsp_server() -> PeerProcess {
+    let dir = media_dir("vlc");
+    let clip = dir.join("clip.ts");
+    let made = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi"])
+        .args([
+            "-i",
+            "testsrc=size=160x120:rate=10",
+            "-t",
+            "10",
+            "-c:v",
+            "mpeg4",
+        ])
+        .args(["-f", "mpegts"])
+        .arg(&clip)
+        .status()
+        .expect("run ffmpeg (Debian's ffmpeg; `bash scripts/test` installs it)");
+    assert!(made.success(), "ffmpeg could not make the clip");
+    let port = free_port();
+    let mut cmd = Command::new("cvlc");
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        cmd = Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "cvlc"]);
+    }
+    cmd.env("HOME", &dir)
+        .args([
+            "-I",
+            "dummy",
+            "--no-video-title-show",
+            "--loop",
+            "--sout-keep",
+        ])
+        .arg(&clip)
+        .arg("--sout")
+        .arg(format!("#rtp{{sdp=rtsp://127.0.0.1:{port}/live}}"));
+    start_listening(&mut cmd, port, "VLC (cvlc)", dir.join("log"))
+}
+
+/// Perl's RTSP::Server (Debian's rtsp-server-perl) on 127.0.0.1: clients on the
+/// returned peer's port, sources (ffmpeg's ANNOUNCE and RECORD) on the second value.
+/// It serves a path only while a source publishes it, and sends RTP over UDP only.
+pub fn perl_rtsp_server() -> (PeerProcess, u16) {
+    let dir = media_dir("perl-rtsp");
+    let (clients, sources) = (free_port(), free_port());
+    let mut cmd = Command::new("rtsp-server-perl");
+    cmd.args(["--clientport", &clients.to_string()])
+        .args(["--serverport", &sources.to_string()])
+        .args(["--client_listen_address", "127.0.0.1"])
+        .args(["--source_listen_address", "127.0.0.1"])
+        .args(["--rtp_start_port", &free_port().to_string()]);
+    let peer = start_listening(&mut cmd, clients, "rtsp-server-perl", dir.join("log"));
+    (peer, sources)
+}
+
+/// ffmpeg publishing a live test pattern (MPEG-4 video) to `url` with ANNOUNCE and
+/// RECORD, as an encoder feeds a relay; ended when dropped.
+pub fn ffmpeg_publishing(url: &str) -> PeerProcess {
+    use std::os::unix::process::CommandExt;
+    let child = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-re", "-f", "lavfi"])
+        .args([
+            "-i",
+            "testsrc=size=160x120:rate=10",
+            "-c:v",
+            "mpeg4",
+            "-f",
+            "rtsp",
+        ])
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("run ffmpeg (Debian's ffmpeg; `bash scripts/test` installs it)");
+    PeerProcess {
+        child,
+        port: 0,
+        tls_port: None,
+        dir: None,
+    }
+}
