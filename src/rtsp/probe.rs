@@ -110,7 +110,9 @@ async fn verdict<S: AsyncRead + AsyncWrite + Unpin>(
         ));
     }
     if let Some(asked) = &opts.play {
-        return play::play(link, &sdp, &describe, asked, started, ctx).await;
+        // Boxed: inline, the play path's state would enlarge every check's future, which
+        // is moved (and copied) several times at each start.
+        return Box::pin(play::play(link, &sdp, &describe, asked, started, ctx)).await;
     }
     let media: Vec<&str> = sdp.media.iter().map(|m| m.kind.as_str()).collect();
     let reason = format!(
