@@ -228,10 +228,7 @@ mod tests {
         );
         assert_eq!(
             w.frame(0, &rtp(96, 0x1234), t0),
-            Err(
-                "RTP SSRC 00001234 on channel 0 where SETUP's Transport announced ssrc=0000ABCD"
-                    .into()
-            )
+            Err("RTP SSRC 00001234 where SETUP's Transport announced ssrc=0000ABCD".into())
         );
         let mut v1 = rtp(96, 0xABCD);
         v1[0] = 0x40;
