@@ -5,14 +5,15 @@
 #[path = "frames.rs"]
 mod frames;
 
-use keepalived_checks::rtsp::message::{frame, parse_message, sdp_media};
+use keepalived_checks::rtsp::message::{frame, parse_message};
+use keepalived_checks::rtsp::sdp;
 use keepalived_checks::rtsp::session::{Session, Step};
 use keepalived_checks::rtsp::url::Credentials;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let _ = parse_message(data);
-    let _ = sdp_media(data);
+    let _ = sdp::parse(data);
     let credentials = Credentials {
         user: "user".into(),
         password: "fuzz-secret".into(),

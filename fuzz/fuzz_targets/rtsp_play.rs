@@ -9,16 +9,18 @@ mod frames;
 
 use std::time::{Duration, Instant};
 
+use keepalived_checks::rtsp::control;
 use keepalived_checks::rtsp::interleaved::{self, MAX_FRAME};
 use keepalived_checks::rtsp::message::{parse_message, Message};
 use keepalived_checks::rtsp::rtp::{Expect, Watch};
 use keepalived_checks::rtsp::sdp::{self, MediaChoice};
 use keepalived_checks::rtsp::transport::{self, Asked, Granted};
-use keepalived_checks::rtsp::control;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let text_len = data.len().min(usize::from(data.first().copied().unwrap_or(0)) * 4);
+    let text_len = data
+        .len()
+        .min(usize::from(data.first().copied().unwrap_or(0)) * 4);
     let (text, stream) = data.split_at(text_len);
     let text = String::from_utf8_lossy(text.get(1..).unwrap_or_default());
     let (sdp_text, transport_header) = text.split_once("\n\n").unwrap_or((&text, ""));
@@ -40,13 +42,12 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = transport::granted(Some(transport_header), Asked::Udp { rtp_port: 5000 });
     let _ = transport::session_id(transport_header);
-    let channels = transport::granted(Some(transport_header), Asked::Interleaved).unwrap_or(
-        Granted {
+    let channels =
+        transport::granted(Some(transport_header), Asked::Interleaved).unwrap_or(Granted {
             rtp: 0,
             rtcp: 1,
             ssrc: None,
-        },
-    );
+        });
     let t0 = Instant::now();
     let mut watch = Watch::new(
         Expect {
@@ -58,8 +59,13 @@ fuzz_target!(|data: &[u8]| {
     frames::each(stream, interleaved::frame, |frame| {
         match interleaved::data(frame) {
             Some((channel, packet)) => {
-                assert!(packet.len() <= MAX_FRAME, "a {}-byte frame taken", packet.len());
-                if let Ok(Some(first)) = watch.frame(channel, packet, t0 + Duration::from_millis(5)) {
+                assert!(
+                    packet.len() <= MAX_FRAME,
+                    "a {}-byte frame taken",
+                    packet.len()
+                );
+                if let Ok(Some(first)) = watch.frame(channel, packet, t0 + Duration::from_millis(5))
+                {
                     assert_eq!(channel, channels.rtp);
                     assert_eq!(packet[0] >> 6, 2, "not RTP version 2");
                     assert!(payload_types.contains(&first.payload_type));
