@@ -20,8 +20,12 @@
 //! 40 ms), play-early (an RTP packet before the PLAY reply), play-silence, play-rtcp
 //! (sender reports only), play-wrong-channel, play-wrong-pt, play-wrong-ssrc, play-close,
 //! play-oversized (a frame of 65535 bytes announced), play-garbage, play-500, setup-461,
-//! setup-udp, setup-no-session. With FAULT_PEER_LOG set, the first line of every request
-//! is appended to that file.
+//! setup-udp, setup-no-session, play-describe-session (a Session header on DESCRIBE's
+//! reply too), play-server-request (a GET_PARAMETER request and a stray reply before the
+//! RTP), play-content-location (the SDP's base is Content-Location .../moved, controls
+//! `*` and `track1`), play-no-teardown-reply (silence, and TEARDOWN unanswered). PLAY and
+//! TEARDOWN without SETUP's `Session: 12345678` get 454. With FAULT_PEER_LOG set, the
+//! first line of every request is appended to that file.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
@@ -403,7 +407,33 @@ fn serve_play(mut stream: TcpStream, behaviour: &str) {
             .find_map(|l| l.strip_prefix("CSeq:").map(|v| v.trim().to_string()))
             .unwrap_or_default();
         let method = request.split(' ').next().unwrap_or("").to_string();
+        let needs_session = method == "PLAY" || method == "TEARDOWN";
+        if needs_session && !request.contains("\r\nSession: 12345678\r\n") {
+            if !send(&rtsp_reply(&cseq, "454 Session Not Found", "", "")) {
+                return;
+            }
+            continue;
+        }
         let reply = match (method.as_str(), behaviour) {
+            ("DESCRIBE", "play-describe-session") => rtsp_reply(
+                &cseq,
+                "200 OK",
+                "Content-Type: application/sdp\r\nSession: early-describe\r\n",
+                SDP,
+            ),
+            ("DESCRIBE", "play-content-location") => {
+                // rtsp://HOST:PORT/live -> rtsp://HOST:PORT/moved
+                let uri = request.split(' ').nth(1).unwrap_or("");
+                let host_end = uri.get(7..).and_then(|r| r.find('/')).map_or(uri.len(), |i| i + 7);
+                let moved = format!("{}/moved", &uri[..host_end]);
+                let sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=moved\r\nt=0 0\r\na=control:*\r\nm=video 0 RTP/AVP 26\r\na=control:track1\r\n";
+                rtsp_reply(
+                    &cseq,
+                    "200 OK",
+                    &format!("Content-Type: application/sdp\r\nContent-Location: {moved}\r\n"),
+                    sdp,
+                )
+            }
             ("DESCRIBE", _) => rtsp_reply(&cseq, "200 OK", "Content-Type: application/sdp\r\n", SDP),
             ("SETUP", "setup-461") => rtsp_reply(&cseq, "461 Unsupported Transport", "", ""),
             ("SETUP", "setup-udp") => rtsp_reply(
@@ -441,6 +471,10 @@ fn serve_play(mut stream: TcpStream, behaviour: &str) {
                 }
                 continue;
             }
+            ("TEARDOWN", "play-no-teardown-reply") => {
+                thread::sleep(Duration::from_secs(30));
+                return;
+            }
             ("TEARDOWN", _) => {
                 send(&rtsp_reply(&cseq, "200 OK", "Session: 12345678\r\n", ""));
                 return;
@@ -460,7 +494,7 @@ fn media(writer: &std::sync::Mutex<TcpStream>, behaviour: &str) {
         w.write_all(bytes).is_ok()
     };
     let once: Option<Vec<u8>> = match behaviour {
-        "play-silence" => return,
+        "play-silence" | "play-no-teardown-reply" => return,
         "play-oversized" => Some(b"$\x00\xff\xff".to_vec()),
         "play-garbage" => Some(b"\x00\x01\x02 this is not RTP or RTSP \xff\r\n\r\n".to_vec()),
         _ => None,
@@ -468,6 +502,13 @@ fn media(writer: &std::sync::Mutex<TcpStream>, behaviour: &str) {
     if let Some(bytes) = once {
         send(&bytes);
         return;
+    }
+    if behaviour == "play-server-request" {
+        let request =
+            b"GET_PARAMETER rtsp://127.0.0.1/live RTSP/1.0\r\nCSeq: 1\r\nSession: 12345678\r\n\r\n";
+        if !send(request) || !send(&rtsp_reply("99", "200 OK", "", "")) {
+            return;
+        }
     }
     for seq in 1.. {
         let frame = match behaviour {

@@ -39,7 +39,7 @@ fn gstreamer_video_audio_and_each_media() {
         &r,
         1,
         "RTSP CRITICAL - ",
-        &["match: DESCRIBE 200 but the SDP has no media 2 (it has 2: video, audio, from 0)"],
+        &["match: DESCRIBE 200 but the SDP has no media 2 (it has 2, numbered from 0: video, audio)"],
     );
     let r = run(
         "check-rtsp",
@@ -162,7 +162,8 @@ fn play_against(behaviour: &str, extra: &[&str]) -> (Run, Vec<String>) {
     ));
     let _ = std::fs::remove_file(&log);
     let peer = fault_peer_logging("rtsp", "tcp", behaviour, &log);
-    let url = format!("rtsp://127.0.0.1:{}/live", peer.port);
+    let peer_port = peer.port;
+    let url = format!("rtsp://127.0.0.1:{peer_port}/live");
     let mut args = vec![url.as_str(), "--play"];
     args.extend_from_slice(extra);
     let r = run("check-rtsp", &args);
@@ -170,7 +171,11 @@ fn play_against(behaviour: &str, extra: &[&str]) -> (Run, Vec<String>) {
     drop(peer);
     let lines = std::fs::read_to_string(&log).unwrap_or_default();
     let _ = std::fs::remove_file(&log);
-    let requests = lines.lines().map(|l| l.replace(&url, "URL")).collect();
+    let host = format!("rtsp://127.0.0.1:{peer_port}");
+    let requests = lines
+        .lines()
+        .map(|l| l.replace(&url, "URL").replace(&host, "HOST"))
+        .collect();
     (r, requests)
 }
 
@@ -195,13 +200,61 @@ fn fault_peer_setup_play_teardown_in_order() {
             "TEARDOWN URL RTSP/1.0"
         ]
     );
-    let (r, _) = play_against("play-early", &["-t", "2s"]);
+    // PLAY and TEARDOWN carry SETUP's session (the peer answers 454 otherwise), not the
+    // one a DESCRIBE reply also named; a server's own request and a stray reply after
+    // PLAY are not media and not a failure; RTP may come before the PLAY reply.
+    for behaviour in ["play-describe-session", "play-server-request", "play-early"] {
+        let (r, requests) = play_against(behaviour, &["-t", "2s"]);
+        assert_line(
+            &r,
+            0,
+            "RTSP OK - ",
+            &["first RTP packet (JPEG/90000, video) "],
+        );
+        assert_eq!(
+            requests.last().map(String::as_str),
+            Some("TEARDOWN URL RTSP/1.0"),
+            "{behaviour}"
+        );
+    }
+}
+
+#[test]
+fn fault_peer_control_urls_from_content_location() {
+    let (r, requests) = play_against("play-content-location", &["-t", "2s"]);
     assert_line(
         &r,
         0,
         "RTSP OK - ",
         &["first RTP packet (JPEG/90000, video) "],
     );
+    assert_eq!(
+        requests[2..],
+        [
+            "SETUP HOST/moved/track1 RTSP/1.0",
+            "PLAY HOST/moved RTSP/1.0",
+            "TEARDOWN HOST/moved RTSP/1.0"
+        ]
+    );
+}
+
+#[test]
+fn an_unanswered_teardown_does_not_replace_the_verdict() {
+    for timeout in ["300ms", "1s"] {
+        let (r, requests) = play_against("play-no-teardown-reply", &["-t", timeout]);
+        assert_line(
+            &r,
+            1,
+            "RTSP CRITICAL - ",
+            &["receive: PLAY 200 OK but no media within "],
+        );
+        let budget = humantime::parse_duration(timeout).expect("duration");
+        assert_ended_by(&r, budget);
+        assert_eq!(
+            requests.last().map(String::as_str),
+            Some("TEARDOWN URL RTSP/1.0")
+        );
+    }
 }
 
 #[test]
@@ -267,6 +320,16 @@ fn play_arguments_are_checked() {
         1,
         "RTSP UNKNOWN - ",
         &["--play needs the stream's path in the URL"],
+    );
+    // A non-2xx OPTIONS let through by --accept is no way to media.
+    let vlc_401 = fault_peer("rtsp", "tcp", "vlc-401");
+    let locked = format!("rtsp://127.0.0.1:{}/live", vlc_401.port);
+    let r = run("check-rtsp", &[&locked, "--play", "--accept", "2xx,401"]);
+    assert_line(
+        &r,
+        1,
+        "RTSP CRITICAL - ",
+        &["match: OPTIONS 401 Unauthorized is accepted, but --play needs a 2xx to go on"],
     );
     // The fault peer's SDP has video only.
     let r = run("check-rtsp", &[&url, "--play", "--media", "audio"]);

@@ -79,6 +79,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Link<S> {
         self.broken
     }
 
+    /// Counts a UDP datagram from another address than the server's, for the reason.
+    pub(super) fn foreign_datagram(&mut self) {
+        if let Some(watch) = &mut self.watch {
+            watch.foreign_datagram();
+        }
+    }
+
     /// The watch, to ask why nothing came.
     pub(super) fn watching(&self) -> Option<&Watch> {
         self.watch.as_ref()

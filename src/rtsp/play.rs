@@ -31,6 +31,14 @@ const RESERVE: Duration = Duration::from_millis(100);
 /// The longest wait for TEARDOWN's reply; the verdict is known by then.
 const TEARDOWN_WAIT: Duration = Duration::from_millis(250);
 
+/// TEARDOWN ends at least this long before the deadline.
+const TEARDOWN_MARGIN: Duration = Duration::from_millis(20);
+
+/// What is kept back from waiting for media: [`RESERVE`], or a tenth of a short budget.
+fn reserve(ctx: &ProbeContext) -> Duration {
+    RESERVE.min(ctx.deadline.budget() / 10)
+}
+
 /// SETUP, PLAY and the first packet of the media `choice` picks from `sdp`, on the
 /// connection that described it. `started` is when the first request went out.
 pub(super) async fn play<S: AsyncRead + AsyncWrite + Unpin>(
@@ -53,7 +61,7 @@ pub(super) async fn play<S: AsyncRead + AsyncWrite + Unpin>(
     };
     if !media.is_plain_rtp() {
         return unusable(format!(
-            "media {index} ({}) is carried in '{}'; --play reads RTP/AVP only",
+            "media {index} ({}) is carried in '{}'; --play reads RTP/AVP or RTP/AVPF only",
             media.kind, media.proto
         ));
     }
@@ -109,12 +117,17 @@ pub(super) async fn play<S: AsyncRead + AsyncWrite + Unpin>(
         }
         return failed(why, &setup);
     }
-    let channels = match transport::granted(setup.transport.as_deref(), asking) {
-        Ok(granted) => granted,
-        Err(why) => return failed(why, &setup),
-    };
     let Some(session) = link.session.session().cloned() else {
         return failed("SETUP 200 without a Session header".into(), &setup);
+    };
+    let channels = match transport::granted(setup.transport.as_deref(), asking) {
+        Ok(granted) => granted,
+        Err(why) => {
+            // The server opened a session for a transport the check cannot use: close it
+            // rather than leave it to the server's idle timeout.
+            teardown(link, play_url, reserve(ctx), ctx).await;
+            return failed(why, &setup);
+        }
     };
     debug!(
         "session {} (timeout {} s), RTP on channel {}, RTCP on {}",
@@ -130,7 +143,9 @@ pub(super) async fn play<S: AsyncRead + AsyncWrite + Unpin>(
     };
     link.watch(Watch::new(expect, Instant::now()));
     let verdict = watch_media(link, udp.as_ref(), &play_url, started, ctx).await;
-    teardown(link, play_url, ctx).await;
+    // The check's time ends with the verdict, not with TEARDOWN's reply.
+    let rtt = started.elapsed();
+    teardown(link, play_url, reserve(ctx), ctx).await;
 
     let (first, play) = verdict?;
     let encoding = media.encoding(first.payload_type);
@@ -139,7 +154,7 @@ pub(super) async fn play<S: AsyncRead + AsyncWrite + Unpin>(
         media.kind,
         format_ms(first.after_play)
     );
-    Ok(details(Outcome::healthy(reason, started.elapsed()), &play)
+    Ok(details(Outcome::healthy(reason, rtt), &play)
         .with_detail("media", media.kind.clone())
         .with_detail("encoding", encoding)
         .with_detail("payload_type", first.payload_type.to_string())
@@ -218,11 +233,15 @@ fn after_play(failed: Outcome, play: &Response) -> Outcome {
 async fn teardown<S: AsyncRead + AsyncWrite + Unpin>(
     link: &mut Link<S>,
     url: String,
+    reserve: Duration,
     ctx: &ProbeContext,
 ) {
-    // Short of the deadline: past it, the caller's timeout would replace the verdict.
+    // Well short of the deadline: the caller's timeout fires at it, and tokio's timers
+    // tick in whole milliseconds, so ending at the same moment could let a bare timeout
+    // replace the verdict.
     let now = Instant::now();
-    let end = (ctx.deadline.end().checked_sub(Duration::from_millis(2))).unwrap_or(now);
+    let margin = (reserve / 2).max(TEARDOWN_MARGIN);
+    let end = ctx.deadline.end().checked_sub(margin).unwrap_or(now);
     let until = end.min(now + TEARDOWN_WAIT);
     if until <= Instant::now() {
         debug!("TEARDOWN skipped: the deadline is here");
@@ -318,6 +337,7 @@ impl UdpPair {
             })?;
             if from.ip() != self.server {
                 debug!("ignored a datagram from {from}, not the server");
+                link.foreign_datagram();
                 continue;
             }
             let packet = if channel == 0 { &rtp[..n] } else { &rtcp[..n] };

@@ -4,7 +4,7 @@
 //! RTP (RFC 3550 section 5.1) on the granted RTP channel must be version 2, carry a
 //! payload type the SDP announced for the media, and the SSRC of the Transport header
 //! when the server gave one. RTCP, on the RTCP channel or multiplexed on the RTP channel
-//! (RFC 5761: packet types 200-206), is counted but is no proof of media: a server sends
+//! (RFC 5761: packet types 192-223), is counted but is no proof of media: a server sends
 //! sender reports for a stream whose source has stopped. Anything on another channel is
 //! a stream the check did not set up.
 
@@ -42,6 +42,8 @@ pub struct Watch {
     expect: Expect,
     play_sent: Instant,
     rtcp: usize,
+    /// UDP datagrams from addresses other than the server's, dropped.
+    foreign: usize,
 }
 
 impl Watch {
@@ -51,6 +53,7 @@ impl Watch {
             expect,
             play_sent,
             rtcp: 0,
+            foreign: 0,
         }
     }
 
@@ -115,6 +118,21 @@ impl Watch {
         }))
     }
 
+    /// Counts a UDP datagram that came from another address than the server's.
+    pub fn foreign_datagram(&mut self) {
+        self.foreign += 1;
+    }
+
+    /// What was dropped, for a reason: a multi-homed server sending from another
+    /// address looks like no media otherwise.
+    fn dropped(&self) -> String {
+        match self.foreign {
+            0 => String::new(),
+            1 => " (1 datagram from another address ignored)".into(),
+            n => format!(" ({n} datagrams from other addresses ignored)"),
+        }
+    }
+
     /// Why the server's closing the connection at `now` left no media.
     pub fn closed(&self, now: Instant) -> String {
         let after = format_ms(now.saturating_duration_since(self.play_sent));
@@ -123,26 +141,31 @@ impl Watch {
             1 => " (1 RTCP packet)".to_string(),
             n => format!(" ({n} RTCP packets)"),
         };
-        format!("the server closed the connection {after} after PLAY, before any RTP packet{rtcp}")
+        format!(
+            "the server closed the connection {after} after PLAY, before any RTP packet{rtcp}{}",
+            self.dropped()
+        )
     }
 
     /// Why there was no media by `now`: nothing at all, or RTCP only.
     pub fn no_media(&self, now: Instant) -> String {
         let waited = format_ms(now.saturating_duration_since(self.play_sent));
         match self.rtcp {
-            0 => format!("no media within {waited} after PLAY"),
+            0 => format!("no media within {waited} after PLAY{}", self.dropped()),
             n => format!(
-                "only RTCP ({n} packet{}) within {waited} after PLAY, no RTP",
+                "only RTCP ({n} packet{}) within {waited} after PLAY, no RTP{}",
                 if n == 1 { "" } else { "s" },
+                self.dropped()
             ),
         }
     }
 }
 
 /// Whether a packet on the RTP channel is RTCP multiplexed with it (RFC 5761 section 4:
-/// the second byte is an RTCP packet type, 200-206).
+/// the second byte is in 192-223, where RTCP packet types live and RTP payload types
+/// 64-95 with the marker bit would collide).
 fn is_rtcp(packet: &[u8]) -> bool {
-    matches!(packet, [b0, 200..=206, ..] if b0 >> 6 == 2)
+    matches!(packet, [b0, 192..=223, ..] if b0 >> 6 == 2)
 }
 
 #[cfg(test)]

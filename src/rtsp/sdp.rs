@@ -161,10 +161,12 @@ impl MediaChoice {
         };
         found.ok_or_else(|| {
             let kinds: Vec<&str> = sdp.media.iter().map(|m| m.kind.as_str()).collect();
-            let has = format!("it has {}: {}", kinds.len(), kinds.join(", "));
+            let (n, kinds) = (kinds.len(), kinds.join(", "));
             match self {
-                MediaChoice::Index(n) => format!("the SDP has no media {n} ({has}, from 0)"),
-                other => format!("the SDP has no {other} media ({has})"),
+                MediaChoice::Index(i) => {
+                    format!("the SDP has no media {i} (it has {n}, numbered from 0: {kinds})")
+                }
+                other => format!("the SDP has no {other} media (it has {n}: {kinds})"),
             }
         })
     }
@@ -215,7 +217,7 @@ mod tests {
         );
         assert_eq!(
             MediaChoice::Index(5).pick(&sdp),
-            Err("the SDP has no media 5 (it has 2: video, audio, from 0)".into())
+            Err("the SDP has no media 5 (it has 2, numbered from 0: video, audio)".into())
         );
         assert!("vid eo".parse::<MediaChoice>().is_err());
         assert!("".parse::<MediaChoice>().is_err());

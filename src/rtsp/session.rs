@@ -176,10 +176,13 @@ impl Session {
             Ok(Message::Response(resp)) => resp,
         };
         let Some(pending) = self.pending.as_mut() else {
-            return Err(Outcome::unhealthy(
-                Stage::Match,
-                format!("unsolicited reply {}", resp.status()),
-            ));
+            // Nothing is outstanding only while media is awaited after PLAY: a late or
+            // duplicated reply says nothing about the stream.
+            debug!(
+                "ignored a reply {} to no outstanding request",
+                resp.status()
+            );
+            return Ok(Step::Ignore);
         };
         let method = pending.method;
         if resp.version != "RTSP/1.0" {
@@ -241,7 +244,9 @@ impl Session {
             }
         }
         self.pending = None;
-        if (200..300).contains(&resp.code) && self.session.is_none() {
+        // The session is SETUP's: a Session header on another reply (some servers put
+        // one on DESCRIBE) is not the id PLAY must carry.
+        if method == "SETUP" && (200..300).contains(&resp.code) {
             self.session = resp.session.as_deref().and_then(session_id);
         }
         Ok(Step::Reply(resp))
@@ -493,16 +498,21 @@ mod tests {
             play.contains("CSeq: 3\r\n") && play.contains("Session: abc123\r\n"),
             "{play}"
         );
-        // A later reply does not replace the session.
+        // A later reply does not replace the session, and a reply to nothing is ignored.
         expect_reply(s.handle(&reply("200 OK", Some(3), "Session: other\r\n")));
         assert_eq!(s.session().map(|s| s.id.as_str()), Some("abc123"));
+        assert_eq!(s.handle(&reply("200 OK", Some(3), "")), Ok(Step::Ignore));
     }
 
     #[test]
     fn a_refused_setup_opens_no_session() {
         let mut s = session(false);
+        // A Session header on DESCRIBE's reply is not a session.
+        s.request("DESCRIBE", "");
+        expect_reply(s.handle(&reply("200 OK", Some(1), "Session: early\r\n")));
+        assert_eq!(s.session(), None);
         s.request_to("SETUP", URI.into(), "");
-        let refused = reply("461 Unsupported Transport", Some(1), "Session: x\r\n");
+        let refused = reply("461 Unsupported Transport", Some(2), "Session: x\r\n");
         assert_eq!(expect_reply(s.handle(&refused)).code, 461);
         assert_eq!(s.session(), None);
     }
