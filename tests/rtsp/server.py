@@ -38,7 +38,10 @@ def factory(construct_roles, launch=PIPELINE):
     `construct_roles` may use."""
     f = GstRtspServer.RTSPMediaFactory()
     f.set_launch(launch)
-    f.set_shared(True)
+    # Not shared: each client gets a pipeline of its own. A shared media is unprepared when
+    # its last client tears down, and a DESCRIBE arriving meanwhile gets "503 Service
+    # Unavailable" (seen with check-rtsp --play run back to back).
+    f.set_shared(False)
     permissions = GstRtspServer.RTSPPermissions()
     for role in ["anonymous", "user"]:
         construct = "true" if role in construct_roles else "false"
