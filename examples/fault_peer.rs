@@ -396,10 +396,7 @@ fn serve_play(mut stream: TcpStream, behaviour: &str) {
         return;
     };
     let writer = std::sync::Arc::new(std::sync::Mutex::new(writer));
-    let send = |bytes: &[u8]| {
-        let mut w = writer.lock().unwrap_or_else(|p| p.into_inner());
-        w.write_all(bytes).is_ok()
-    };
+    let send = |bytes: &[u8]| write_locked(&writer, bytes);
     while let Some(request) = read_request(&mut stream) {
         log_request(&request);
         let cseq = request
@@ -487,12 +484,16 @@ fn serve_play(mut stream: TcpStream, behaviour: &str) {
     }
 }
 
+/// Writes `bytes` whole under the lock the PLAY thread and the media thread share, so
+/// that a reply never lands inside a `$` frame; false once the connection failed.
+fn write_locked(writer: &std::sync::Mutex<TcpStream>, bytes: &[u8]) -> bool {
+    let mut w = writer.lock().unwrap_or_else(|p| p.into_inner());
+    w.write_all(bytes).is_ok()
+}
+
 /// What flows after PLAY, until the connection fails.
 fn media(writer: &std::sync::Mutex<TcpStream>, behaviour: &str) {
-    let send = |bytes: &[u8]| {
-        let mut w = writer.lock().unwrap_or_else(|p| p.into_inner());
-        w.write_all(bytes).is_ok()
-    };
+    let send = |bytes: &[u8]| write_locked(writer, bytes);
     let once: Option<Vec<u8>> = match behaviour {
         "play-silence" | "play-no-teardown-reply" => return,
         "play-oversized" => Some(b"$\x00\xff\xff".to_vec()),

@@ -155,12 +155,9 @@ fn perl_rtsp_server_is_healthy_only_while_ffmpeg_publishes() {
 
 /// check-rtsp --play against a fault peer showing `behaviour`; the peer's request lines.
 fn play_against(behaviour: &str, extra: &[&str]) -> (Run, Vec<String>) {
-    let log = std::env::temp_dir().join(format!(
-        "kc-play-{}-{behaviour}-{}.log",
-        std::process::id(),
-        extra.len()
-    ));
-    let _ = std::fs::remove_file(&log);
+    // Removed on drop, also when an assertion fails.
+    let scratch = Scratch::new(&format!("play-{behaviour}{}", extra.join("")));
+    let log = scratch.path("requests.log");
     let peer = fault_peer_logging("rtsp", "tcp", behaviour, &log);
     let peer_port = peer.port;
     let url = format!("rtsp://127.0.0.1:{peer_port}/live");
@@ -170,7 +167,6 @@ fn play_against(behaviour: &str, extra: &[&str]) -> (Run, Vec<String>) {
     // The peer logs before it answers: what the check sent is there once it has exited.
     drop(peer);
     let lines = std::fs::read_to_string(&log).unwrap_or_default();
-    let _ = std::fs::remove_file(&log);
     let host = format!("rtsp://127.0.0.1:{peer_port}");
     let requests = lines
         .lines()

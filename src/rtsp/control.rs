@@ -8,6 +8,8 @@
 //! "replace the last path segment": servers that send a Content-Base without its
 //! trailing `/` (`rtsp://host/live` with `a=control:track1`) mean `rtsp://host/live/track1`.
 
+use crate::target::split_scheme;
+
 /// The base URL of a described stream.
 pub fn base<'a>(
     content_base: Option<&'a str>,
@@ -33,11 +35,10 @@ pub fn resolve(base: &str, control: Option<&str>) -> String {
     }
     if let Some(path) = control.strip_prefix('/') {
         // An absolute path: the base's scheme and authority, this path.
-        let authority_end = base
-            .find("://")
-            .map(|i| i + 3)
-            .and_then(|start| base[start..].find('/').map(|j| start + j))
-            .unwrap_or(base.len());
+        let authority_end = split_scheme(base).map_or(base.len(), |(_, rest)| {
+            let start = base.len() - rest.len();
+            rest.find('/').map_or(base.len(), |j| start + j)
+        });
         return format!("{}/{path}", &base[..authority_end]);
     }
     let slash = if base.ends_with('/') { "" } else { "/" };
@@ -46,9 +47,8 @@ pub fn resolve(base: &str, control: Option<&str>) -> String {
 
 /// Whether `url` starts with an `rtsp://` or `rtsps://` scheme, in any case.
 fn is_absolute(url: &str) -> bool {
-    ["rtsp://", "rtsps://"].iter().any(|scheme| {
-        url.get(..scheme.len())
-            .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
+    split_scheme(url).is_some_and(|(scheme, _)| {
+        scheme.eq_ignore_ascii_case("rtsp") || scheme.eq_ignore_ascii_case("rtsps")
     })
 }
 

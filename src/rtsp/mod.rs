@@ -31,6 +31,7 @@ use crate::CheckError;
 pub use probe::probe;
 use sdp::MediaChoice;
 use transport::RtpTransport;
+use url::{Credentials, RtspUrl};
 
 /// What `--play` plays, and how RTP is to arrive.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,7 +41,6 @@ pub struct Play {
     /// `--rtp-transport`.
     pub rtp_transport: RtpTransport,
 }
-use url::{Credentials, RtspUrl};
 
 /// What to ask and what counts as healthy.
 #[derive(Debug, Clone, PartialEq, Eq)]

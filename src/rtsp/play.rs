@@ -125,7 +125,7 @@ pub(super) async fn play<S: AsyncRead + AsyncWrite + Unpin>(
         Err(why) => {
             // The server opened a session for a transport the check cannot use: close it
             // rather than leave it to the server's idle timeout.
-            teardown(link, play_url, reserve(ctx), ctx).await;
+            teardown(link, play_url, ctx).await;
             return failed(why, &setup);
         }
     };
@@ -145,7 +145,7 @@ pub(super) async fn play<S: AsyncRead + AsyncWrite + Unpin>(
     let verdict = watch_media(link, udp.as_ref(), &play_url, started, ctx).await;
     // The check's time ends with the verdict, not with TEARDOWN's reply.
     let rtt = started.elapsed();
-    teardown(link, play_url, reserve(ctx), ctx).await;
+    teardown(link, play_url, ctx).await;
 
     let (first, play) = verdict?;
     let encoding = media.encoding(first.payload_type);
@@ -171,12 +171,8 @@ async fn watch_media<S: AsyncRead + AsyncWrite + Unpin>(
     started: Instant,
     ctx: &ProbeContext,
 ) -> Result<(FirstRtp, Response), Outcome> {
-    let deadline = ctx.deadline;
-    let reserve = RESERVE.min(deadline.budget() / 10);
-    let until = deadline
-        .end()
-        .checked_sub(reserve)
-        .unwrap_or(deadline.end());
+    let end = ctx.deadline.end();
+    let until = end.checked_sub(reserve(ctx)).unwrap_or(end);
     let play = link
         .exchange_to("PLAY", play_url.to_string(), "Range: npt=0.000-\r\n", ctx)
         .await?;
@@ -233,17 +229,16 @@ fn after_play(failed: Outcome, play: &Response) -> Outcome {
 async fn teardown<S: AsyncRead + AsyncWrite + Unpin>(
     link: &mut Link<S>,
     url: String,
-    reserve: Duration,
     ctx: &ProbeContext,
 ) {
     // Well short of the deadline: the caller's timeout fires at it, and tokio's timers
     // tick in whole milliseconds, so ending at the same moment could let a bare timeout
     // replace the verdict.
     let now = Instant::now();
-    let margin = (reserve / 2).max(TEARDOWN_MARGIN);
+    let margin = (reserve(ctx) / 2).max(TEARDOWN_MARGIN);
     let end = ctx.deadline.end().checked_sub(margin).unwrap_or(now);
     let until = end.min(now + TEARDOWN_WAIT);
-    if until <= Instant::now() {
+    if until <= now {
         debug!("TEARDOWN skipped: the deadline is here");
         return;
     }

@@ -70,19 +70,19 @@ async fn verdict<S: AsyncRead + AsyncWrite + Unpin>(
         let reason = format!("{} in {}", options.status(), format_ms(rtt));
         return Ok(details(Outcome::healthy(reason, rtt), &options));
     }
-    if !(200..300).contains(&options.code) && opts.play.is_some() {
-        // --accept let a non-2xx OPTIONS answer through, but --play is healthy only on
-        // media, which a server refusing OPTIONS will not send.
-        let reason = format!(
-            "OPTIONS {} is accepted, but --play needs a 2xx to go on",
-            options.status()
-        );
-        return Err(details(
-            Outcome::unhealthy(Stage::Match, reason).with_rtt(rtt),
-            &options,
-        ));
-    }
     if !(200..300).contains(&options.code) {
+        if opts.play.is_some() {
+            // --play is healthy only on media, which a server refusing OPTIONS will not
+            // send.
+            let reason = format!(
+                "OPTIONS {} is accepted, but --play needs a 2xx to go on",
+                options.status()
+            );
+            return Err(details(
+                Outcome::unhealthy(Stage::Match, reason).with_rtt(rtt),
+                &options,
+            ));
+        }
         // --accept let a non-2xx OPTIONS answer through (a 401 without credentials):
         // there is nothing to DESCRIBE with.
         let reason = format!(

@@ -4,7 +4,6 @@
 //! Lenient like a player: unknown lines are skipped, and a malformed `m=` line is kept as
 //! a media with no payload types (which `--play` reports) rather than failing the parse.
 
-use std::fmt;
 use std::str::FromStr;
 
 /// A parsed session description.
@@ -136,16 +135,6 @@ impl FromStr for MediaChoice {
     }
 }
 
-impl fmt::Display for MediaChoice {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            MediaChoice::First => f.write_str("the first media"),
-            MediaChoice::Kind(kind) => write!(f, "{kind}"),
-            MediaChoice::Index(n) => write!(f, "media {n}"),
-        }
-    }
-}
-
 impl MediaChoice {
     /// The chosen media and its index, or why there is none: "the SDP has no audio media
     /// (it has: video)".
@@ -163,10 +152,13 @@ impl MediaChoice {
             let kinds: Vec<&str> = sdp.media.iter().map(|m| m.kind.as_str()).collect();
             let (n, kinds) = (kinds.len(), kinds.join(", "));
             match self {
+                MediaChoice::First => "the SDP has no media".to_string(),
                 MediaChoice::Index(i) => {
                     format!("the SDP has no media {i} (it has {n}, numbered from 0: {kinds})")
                 }
-                other => format!("the SDP has no {other} media (it has {n}: {kinds})"),
+                MediaChoice::Kind(kind) => {
+                    format!("the SDP has no {kind} media (it has {n}: {kinds})")
+                }
             }
         })
     }

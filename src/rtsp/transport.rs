@@ -117,8 +117,8 @@ pub fn granted(header: Option<&str>, asked: Asked) -> Result<Granted, String> {
     if let (Asked::Udp { rtp_port }, Some((rtp, rtcp))) = (asked, client_port) {
         if rtp != rtp_port {
             return Err(format!(
-                "SETUP 200 but the server will send to client_port={rtp}-{rtcp}, not the {} asked for",
-                asked.header().rsplit('=').next().unwrap_or("")
+                "SETUP 200 but the server will send to client_port={rtp}-{rtcp}, not the {rtp_port}-{} asked for",
+                rtp_port.saturating_add(1)
             ));
         }
     }

@@ -312,8 +312,8 @@ fn rtsp_server_with(auth: &str, cert: Option<&super::tls::Pair>) -> PeerProcess 
     }
 }
 
-/// Starts `cmd` in a process group of its own (ended with it on drop), with output to
-/// stderr's log file `log` for a panic message if it never listens on `port`.
+/// Starts `cmd` in a process group of its own (ended with it on drop), its output to `log`
+/// (shown if it never listens on `port`); `log`'s directory is removed with it.
 fn start_listening(cmd: &mut Command, port: u16, what: &str, log: PathBuf) -> PeerProcess {
     use std::os::unix::process::CommandExt;
     let out = std::fs::File::create(&log).expect("log file");
@@ -343,11 +343,11 @@ fn start_listening(cmd: &mut Command, port: u16, what: &str, log: PathBuf) -> Pe
     peer
 }
 
-/// A directory for one media peer: its log, and files it reads. Readable by everyone:
-/// VLC runs as nobody.
-fn media_dir(tag: &str) -> PathBuf {
+/// A directory for the media peer on `port`: its log, and files it reads. Readable by
+/// everyone: VLC runs as nobody.
+fn media_dir(tag: &str, port: u16) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
-    let dir = std::env::temp_dir().join(format!("kc-{tag}-{}-{}", std::process::id(), free_port()));
+    let dir = std::env::temp_dir().join(format!("kc-{tag}-{}-{port}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("media dir");
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     dir
@@ -358,7 +358,8 @@ fn media_dir(tag: &str) -> PathBuf {
 /// VLC refuses to run as root, so as root it runs as nobody. Its RTSP output sends RTP
 /// over UDP only.
 pub fn vlc_rtsp_server() -> PeerProcess {
-    let dir = media_dir("vlc");
+    let port = free_port();
+    let dir = media_dir("vlc", port);
     let clip = dir.join("clip.ts");
     let made = Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi"])
@@ -375,7 +376,6 @@ pub fn vlc_rtsp_server() -> PeerProcess {
         .status()
         .expect("run ffmpeg (Debian's ffmpeg; `bash scripts/test` installs it)");
     assert!(made.success(), "ffmpeg could not make the clip");
-    let port = free_port();
     let mut cmd = Command::new("cvlc");
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } == 0 {
@@ -400,8 +400,8 @@ pub fn vlc_rtsp_server() -> PeerProcess {
 /// returned peer's port, sources (ffmpeg's ANNOUNCE and RECORD) on the second value.
 /// It serves a path only while a source publishes it, and sends RTP over UDP only.
 pub fn perl_rtsp_server() -> (PeerProcess, u16) {
-    let dir = media_dir("perl-rtsp");
     let (clients, sources) = (free_port(), free_port());
+    let dir = media_dir("perl-rtsp", clients);
     let mut cmd = Command::new("rtsp-server-perl");
     cmd.args(["--clientport", &clients.to_string()])
         .args(["--serverport", &sources.to_string()])
