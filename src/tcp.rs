@@ -79,7 +79,7 @@ async fn converse(opts: &Options, ctx: &ProbeContext) -> Result<Outcome, Outcome
         );
         Outcome::healthy(handshake, handshake_time)
     });
-    Ok(negotiated.judge(outcome, tls.min_cert_days, SystemTime::now()))
+    Ok(negotiated.judge(outcome, SystemTime::now()))
 }
 
 /// Sends and expects over `stream` (TCP, or TLS over it); `None` when there is nothing

@@ -143,10 +143,12 @@ pub struct TlsArgs {
 }
 
 impl TlsArgs {
-    /// The options for a check that speaks TLS to `host`. The trust store, client
-    /// certificate and SNI name are read and checked here, with the other arguments:
-    /// a missing `--ca-file` exits 1 on every node, not only once `--only-if-master`
-    /// lets the probe run (the probe reuses what was built here).
+    /// The options for a check that speaks TLS to `host`. The SNI name, and the files
+    /// the operator named (`--ca-file`, `--cert`/`--key`), are read and checked here, with
+    /// the other arguments: a missing `--ca-file` exits 1 on every node, not only once
+    /// `--only-if-master` lets the probe run (the probe reuses what was built here). The
+    /// system's trust store is left to the first handshake: a BACKUP skipping the check
+    /// every second does not parse its few hundred KiB each time.
     pub fn options(
         &self,
         host: &crate::target::Host,
@@ -165,7 +167,9 @@ impl TlsArgs {
         tls.client_cert = self.cert.clone().zip(self.key.clone());
         tls.min_cert_days = self.min_cert_days;
         tls.server_name(host).map_err(CheckError::Option)?;
-        tls.client_config().map_err(CheckError::Option)?;
+        if tls.ca_file.is_some() || tls.client_cert.is_some() {
+            tls.client_config().map_err(CheckError::Option)?;
+        }
         Ok(tls)
     }
 

@@ -47,7 +47,7 @@ async fn converse(opts: &Options, ctx: &ProbeContext) -> Result<Outcome, Outcome
         ctx,
     )
     .await?;
-    Ok(negotiated.judge(outcome, opts.tls.min_cert_days, SystemTime::now()))
+    Ok(negotiated.judge(outcome, SystemTime::now()))
 }
 
 async fn verdict<S: AsyncRead + AsyncWrite + Unpin>(

@@ -142,7 +142,7 @@ impl Driver<'_> {
         let (stream, negotiated) = tls::handshake(conn.stream, host, &self.opts.tls, ctx).await?;
         let outcome = self.converse(stream, local, ctx).await?;
         let now = SystemTime::now();
-        Ok(negotiated.judge(outcome, self.opts.tls.min_cert_days, now))
+        Ok(negotiated.judge(outcome, now))
     }
 
     async fn converse<S: AsyncRead + AsyncWrite + Unpin>(

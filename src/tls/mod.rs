@@ -247,6 +247,8 @@ pub struct Negotiated {
     pub not_after: Option<i64>,
     /// Whether the certificate was verified (not under `--insecure`).
     pub verified: bool,
+    /// `--min-cert-days`, which [`Negotiated::judge`] holds the certificate to.
+    pub min_days: Option<u32>,
 }
 
 impl Negotiated {
@@ -278,10 +280,10 @@ impl Negotiated {
     /// The check's outcome once TLS is accounted for: a healthy line says "(certificate not
     /// verified)" under `--insecure`, a certificate ending within `--min-cert-days` makes
     /// the check unhealthy, and the TLS details are added either way.
-    pub fn judge(&self, outcome: Outcome, min_days: Option<u32>, now: SystemTime) -> Outcome {
+    pub fn judge(&self, outcome: Outcome, now: SystemTime) -> Outcome {
         let mut outcome = outcome;
         if outcome.verdict == Verdict::Healthy {
-            if let Some(why) = self.too_close_to_expiry(min_days, now) {
+            if let Some(why) = self.too_close_to_expiry(now) {
                 let rtt = outcome.rtt;
                 outcome = Outcome::unhealthy(Stage::Handshake, why);
                 outcome.rtt = rtt;
@@ -293,8 +295,8 @@ impl Negotiated {
     }
 
     /// Under `--min-cert-days N`, why the certificate makes the check unhealthy.
-    fn too_close_to_expiry(&self, min_days: Option<u32>, now: SystemTime) -> Option<String> {
-        let min = i64::from(min_days?);
+    fn too_close_to_expiry(&self, now: SystemTime) -> Option<String> {
+        let min = i64::from(self.min_days?);
         let days = self.days_left(now)?;
         let end = validity::date(self.not_after?);
         (days < min).then(|| {
@@ -345,6 +347,7 @@ pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
             .and_then(|chain| chain.first())
             .and_then(|leaf| validity::not_after(leaf)),
         verified: !opts.insecure,
+        min_days: opts.min_cert_days,
     };
     debug!(
         "TLS: {} {}, certificate {}",
@@ -415,13 +418,18 @@ mod tests {
             cipher: "TLS13_AES_256_GCM_SHA384",
             not_after: i64::try_from(not_after_days * DAY).ok(),
             verified,
+            min_days: None,
         }
     }
 
     fn judged(tls: &Negotiated, min_days: Option<u32>, now_days: u64) -> Outcome {
         let healthy = Outcome::healthy("TLS handshake in 1.000 ms", Duration::from_millis(1));
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(now_days * DAY + 60);
-        tls.judge(healthy, min_days, now)
+        let tls = Negotiated {
+            min_days,
+            ..tls.clone()
+        };
+        tls.judge(healthy, now)
     }
 
     #[test]
