@@ -78,6 +78,7 @@ pub mod arena;
 pub mod checkd;
 pub mod cli;
 pub mod deadline;
+pub mod doctor;
 pub mod decimal;
 pub mod error;
 pub mod escape;
