@@ -19,6 +19,7 @@ pub mod check_rtsp;
 pub mod check_sip;
 pub mod check_tcp;
 pub mod checkd;
+pub mod doctor;
 pub mod ka_notify;
 pub mod shell;
 

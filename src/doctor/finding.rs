@@ -98,9 +98,8 @@ impl Findings {
     /// The findings, sorted by place (then severity), duplicates removed: a script named
     /// by two notify lines is one finding per line, not two at one.
     pub fn sorted(mut self) -> Vec<Finding> {
-        self.items.sort_by(|a, b| {
-            (&a.place, a.severity, &a.text).cmp(&(&b.place, b.severity, &b.text))
-        });
+        self.items
+            .sort_by(|a, b| (&a.place, a.severity, &a.text).cmp(&(&b.place, b.severity, &b.text)));
         self.items.dedup();
         self.items
     }

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::finding::{Findings, Place, Severity};
 use super::rooted::Root;
@@ -19,7 +19,9 @@ const MAX_FILE: usize = 4 << 20;
 /// Includes nested deeper than this are refused (a file including itself).
 const MAX_DEPTH: usize = 16;
 /// `include` and its variants (which only change what keepalived reports as an error).
-const INCLUDES: [&str; 6] = ["include", "includer", "includem", "includew", "includeb", "includea"];
+const INCLUDES: [&str; 6] = [
+    "include", "includer", "includem", "includew", "includeb", "includea",
+];
 
 /// One word of a statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,7 +138,11 @@ impl Reader<'_> {
         };
         self.files.push(shown.clone());
         // ${_PWD}: the directory of the file being read.
-        let pwd = path.parent().unwrap_or(Path::new("/")).display().to_string();
+        let pwd = path
+            .parent()
+            .unwrap_or(Path::new("/"))
+            .display()
+            .to_string();
         let outer = self.definitions.insert("_PWD".into(), vec![pwd]);
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let mut lines = text.lines().enumerate();
@@ -146,7 +152,10 @@ impl Reader<'_> {
             // anywhere else keepalived keeps the `\` as part of the last word).
             let mut logical = vec![raw.to_string()];
             if is_definition(raw) {
-                while logical.last().is_some_and(|l| decomment(l).trim_end().ends_with('\\')) {
+                while logical
+                    .last()
+                    .is_some_and(|l| decomment(l).trim_end().ends_with('\\'))
+                {
                     match lines.next() {
                         Some((_, next)) if !next.is_empty() => logical.push(next.to_string()),
                         _ => break,
@@ -330,7 +339,9 @@ impl Reader<'_> {
                 at.clone(),
                 Severity::Error,
                 "read",
-                format!("${name} is not defined above this line (keepalived uses the text as written)"),
+                format!(
+                    "${name} is not defined above this line (keepalived uses the text as written)"
+                ),
             );
         }
         None
@@ -361,7 +372,9 @@ fn builtin(name: &str, config_id: &str) -> Option<String> {
 fn is_definition(raw: &str) -> bool {
     let t = raw.trim_start();
     let t = match t.strip_prefix('@') {
-        Some(rest) => rest.split_once([' ', '\t']).map_or("", |(_, b)| b.trim_start()),
+        Some(rest) => rest
+            .split_once([' ', '\t'])
+            .map_or("", |(_, b)| b.trim_start()),
         None => t,
     };
     t.strip_prefix('$')
@@ -550,6 +563,7 @@ fn build(lines: Vec<Line>, findings: &mut Findings) -> Vec<Statement> {
 mod tests {
     use super::*;
     use std::fs;
+    use std::path::PathBuf;
 
     fn scratch(files: &[(&str, &str)]) -> PathBuf {
         use std::sync::atomic::{AtomicU32, Ordering};
@@ -611,17 +625,26 @@ mod tests {
         assert_eq!(vip.at.line, 10);
         // One line, several statements, split at its braces as keepalived does.
         let (conf, _) = read_in(
-            &[("/etc/keepalived/keepalived.conf", "track_file f { file /run/x.track weight 0 }\n")],
+            &[(
+                "/etc/keepalived/keepalived.conf",
+                "track_file f { file /run/x.track weight 0 }\n",
+            )],
             "n1",
         );
-        assert_eq!(words(&conf.top[0].block[0]), ["file", "/run/x.track", "weight", "0"]);
+        assert_eq!(
+            words(&conf.top[0].block[0]),
+            ["file", "/run/x.track", "weight", "0"]
+        );
     }
 
     #[test]
     fn includes_glob_relative_to_the_including_file() {
         let (conf, findings) = read_in(
             &[
-                ("/etc/keepalived/keepalived.conf", "include conf.d/*.conf\ninclude /etc/other/x.conf\n"),
+                (
+                    "/etc/keepalived/keepalived.conf",
+                    "include conf.d/*.conf\ninclude /etc/other/x.conf\n",
+                ),
                 ("/etc/keepalived/conf.d/b.conf", "vrrp_script b {\n}\n"),
                 ("/etc/keepalived/conf.d/a.conf", "vrrp_script a {\n}\n"),
                 ("/etc/other/x.conf", "include missing/*.conf\n"),
@@ -652,7 +675,10 @@ mod tests {
         );
         assert_eq!(conf.top[0].find("interval").unwrap().arg(0), Some("$NOPE"));
         assert_eq!(findings.len(), 1);
-        assert!(findings[0].contains(":7: error: $NOPE is not defined"), "{findings:?}");
+        assert!(
+            findings[0].contains(":7: error: $NOPE is not defined"),
+            "{findings:?}"
+        );
         // A multi-line definition at the end of a line adds its lines after it; a `\\`
         // anywhere else stays part of the word.
         let t = &conf.top[1];
@@ -660,20 +686,37 @@ mod tests {
         assert_eq!(words(&t.block[1]), ["timeout", "2"]);
         assert_eq!(words(&t.block[2]), ["fall", "3"]);
         let (conf, _) = read_in(&[("/etc/keepalived/keepalived.conf", text)], "n2");
-        assert!(conf.top[0].find("script").unwrap().words[1].text.contains("sip:10.0.0.2 "));
+        assert!(conf.top[0].find("script").unwrap().words[1]
+            .text
+            .contains("sip:10.0.0.2 "));
     }
 
     #[test]
     fn what_cannot_be_read_is_a_finding() {
         let (conf, findings) = read_in(
-            &[("/etc/keepalived/keepalived.conf", "vrrp_instance A {\n state \"BACKUP\n}\n}\nvrrp_script x {\n")],
+            &[(
+                "/etc/keepalived/keepalived.conf",
+                "vrrp_instance A {\n state \"BACKUP\n}\n}\nvrrp_script x {\n",
+            )],
             "n1",
         );
         assert_eq!(conf.top.len(), 2);
-        assert!(findings[0].contains(":2: error: a quote is not closed"), "{findings:?}");
-        assert!(findings[1].contains(":4: error: a '}' closes no block"), "{findings:?}");
-        assert!(findings[2].contains(":5: error: 'vrrp_script' opens a block that is never closed"), "{findings:?}");
+        assert!(
+            findings[0].contains(":2: error: a quote is not closed"),
+            "{findings:?}"
+        );
+        assert!(
+            findings[1].contains(":4: error: a '}' closes no block"),
+            "{findings:?}"
+        );
+        assert!(
+            findings[2].contains(":5: error: 'vrrp_script' opens a block that is never closed"),
+            "{findings:?}"
+        );
         let (_, findings) = read_in(&[("/etc/keepalived/other", "")], "n1");
-        assert!(findings[0].starts_with("/etc/keepalived/keepalived.conf: error: cannot read"), "{findings:?}");
+        assert!(
+            findings[0].starts_with("/etc/keepalived/keepalived.conf: error: cannot read"),
+            "{findings:?}"
+        );
     }
 }

@@ -179,7 +179,7 @@ impl Root {
                 io::ErrorKind::PermissionDenied,
                 "a directory could not be read",
             )),
-            _ => Err(io::Error::new(io::ErrorKind::Other, "glob(3) failed")),
+            _ => Err(io::Error::other("glob(3) failed")),
         }
     }
 }

@@ -85,8 +85,7 @@ impl Users {
         let passwd = self.table("/etc/passwd");
         let by_uid = name.parse::<u32>().ok();
         let entry = passwd.iter().find(|f| {
-            f.len() >= 4
-                && (f[0] == name || by_uid.is_some_and(|u| f[2].parse::<u32>() == Ok(u)))
+            f.len() >= 4 && (f[0] == name || by_uid.is_some_and(|u| f[2].parse::<u32>() == Ok(u)))
         })?;
         let uid = entry[2].parse().ok()?;
         let gid = entry[3].parse().ok()?;
@@ -178,10 +177,15 @@ mod tests {
             "root:x:0:0::/root:/bin/sh\nkeepalived_script:x:990:985::/:/usr/sbin/nologin\n",
         )
         .unwrap();
-        std::fs::write(dir.join("etc/group"), "root:x:0:\nvideo:x:44:keepalived_script\n")
-            .unwrap();
+        std::fs::write(
+            dir.join("etc/group"),
+            "root:x:0:\nvideo:x:44:keepalived_script\n",
+        )
+        .unwrap();
         let users = Users::new(&Root::new(&dir));
-        let u = users.find("keepalived_script").expect("in the root's passwd");
+        let u = users
+            .find("keepalived_script")
+            .expect("in the root's passwd");
         assert_eq!((u.uid, u.gid, u.groups.clone()), (990, 985, vec![44]));
         assert!(u.in_group(985) && u.in_group(44) && !u.in_group(0));
         assert!(users.find("nobody-here").is_none());
