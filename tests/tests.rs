@@ -13,6 +13,7 @@
 //! - `keepalived_e2e`: real keepalived in network namespaces, failover and nopreempt.
 //! - `contrib`: the example keepalived configurations pass `keepalived -t`.
 //! - `docs`: man pages and completions match the clap definitions.
+//! - `doctor`: keepalived-checks doctor on whole systems in a temporary root.
 //! - `hardening`: hostile local users, broken files, signals at start, refused sends.
 //! - `journald`: verdicts reach a journal socket with structured fields.
 //! - `library`: the probes called from Rust, many on one runtime, as a daemon would.
@@ -27,6 +28,7 @@ mod checkd;
 mod contract;
 mod contrib;
 mod docs;
+mod doctor;
 mod hardening;
 mod journald;
 mod ka_notify;

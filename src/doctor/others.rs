@@ -111,13 +111,17 @@ fn look_inside(
                 );
             }
         }
-        if words
-            .first()
-            .is_some_and(|w| *w == "nc" || w.ends_with("/nc"))
-            && !words
-                .iter()
-                .any(|w| w.starts_with("-w") || w.starts_with("-q"))
-        {
+        // nc's own options: from nc to the end of its command in a pipeline.
+        let nc_waits = words
+            .iter()
+            .position(|w| *w == "nc" || w.ends_with("/nc"))
+            .is_some_and(|i| {
+                !words[i..]
+                    .iter()
+                    .take_while(|w| !matches!(**w, "|" | ";" | "&&" | "||"))
+                    .any(|w| w.starts_with("-w") || w.starts_with("-q"))
+            });
+        if nc_waits {
             findings.push(
                 at,
                 Severity::Warning,

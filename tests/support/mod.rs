@@ -18,6 +18,7 @@ pub fn bin(name: &str) -> &'static str {
         "check-rtsp" => env!("CARGO_BIN_EXE_check-rtsp"),
         "ka-notify" => env!("CARGO_BIN_EXE_ka-notify"),
         "keepalived-checkd" => env!("CARGO_BIN_EXE_keepalived-checkd"),
+        "keepalived-checks" => env!("CARGO_BIN_EXE_keepalived-checks"),
         other => panic!("no binary {other}"),
     }
 }
