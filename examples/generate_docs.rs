@@ -3,7 +3,7 @@
 //!
 //!     cargo run --example generate_docs -- .      # regenerate man/ and contrib/completions/
 //!
-//! Writes `DIR/man/PROGRAM.1` (`.8` for keepalived-checkd) and `DIR/contrib/completions/{bash,zsh,fish}/...`. The
+//! Writes `DIR/man/PROGRAM.1` (`.8` for keepalived-checkd and keepalived-checks-doctor) and `DIR/contrib/completions/{bash,zsh,fish}/...`. The
 //! hand-written `man/keepalived-checks.7` is not touched. `tests/docs.rs` runs this into a
 //! scratch directory and fails when the committed files differ.
 
@@ -36,6 +36,9 @@ fn generate(out: &Path) -> std::io::Result<()> {
         (cli::check_rtsp::command(), "1"),
         (cli::ka_notify::command(), "1"),
         (cli::checkd::command(), "8"),
+        // `keepalived-checks doctor`: a page of its own, as git's subcommands have
+        // (keepalived-checks.7 is the package's overview).
+        (doctor_page(), "8"),
     ];
     let man = out.join("man");
     fs::create_dir_all(&man)?;
@@ -48,6 +51,9 @@ fn generate(out: &Path) -> std::io::Result<()> {
             .source(format!("keepalived-checks {}", env!("CARGO_PKG_VERSION")))
             .render(&mut page)?;
         fs::write(man.join(format!("{name}.{section}")), page)?;
+        if name == DOCTOR_PAGE {
+            continue;
+        }
         for (shell, dir, file) in [
             (Shell::Bash, "bash", name.clone()),
             (Shell::Zsh, "zsh", format!("_{name}")),
@@ -60,5 +66,33 @@ fn generate(out: &Path) -> std::io::Result<()> {
             fs::write(dir.join(file), script)?;
         }
     }
+    let mut top = cli::doctor::command();
+    let name = top.get_name().to_string();
+    for (shell, dir, file) in [
+        (Shell::Bash, "bash", name.clone()),
+        (Shell::Zsh, "zsh", format!("_{name}")),
+        (Shell::Fish, "fish", format!("{name}.fish")),
+    ] {
+        let dir = out.join("contrib/completions").join(dir);
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut top, name.clone(), &mut script);
+        fs::write(dir.join(file), script)?;
+    }
     Ok(())
+}
+
+/// The doctor's man page name.
+const DOCTOR_PAGE: &str = "keepalived-checks-doctor";
+
+/// `keepalived-checks doctor` as a command of its own, for its man page.
+fn doctor_page() -> clap::Command {
+    let top = cli::doctor::command();
+    let doctor = top
+        .find_subcommand("doctor")
+        .cloned()
+        .expect("keepalived-checks has a doctor");
+    doctor
+        .name(DOCTOR_PAGE)
+        .bin_name("keepalived-checks doctor")
+        .version(env!("CARGO_PKG_VERSION"))
 }

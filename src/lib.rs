@@ -70,6 +70,8 @@
 //! - [`sd_notify`]: systemd's notify protocol (READY, WATCHDOG, STATUS).
 //! - [`words`]: splitting command strings as keepalived does.
 //! - [`checkd`]: keepalived-checkd, the long-running prober that writes track files.
+//! - [`doctor`]: `keepalived-checks doctor`: keepalived.conf read as keepalived reads it,
+//!   and what will silently go wrong.
 //! - [`cli`]: the top floor: each program's clap definition and the one process shell
 //!   they all run in. Nothing else imports it.
 

@@ -45,10 +45,17 @@ impl Users {
     /// The user `name` (or a numeric uid, as keepalived accepts), if it exists.
     pub fn find(&self, name: &str) -> Option<User> {
         if self.root.is_system() {
-            system_user(name)
-        } else {
-            self.file_user(name)
+            return system_user(name);
         }
+        // A root without a passwd file still has root, which keepalived falls back to.
+        self.file_user(name).or_else(|| {
+            matches!(name, "root" | "0").then(|| User {
+                name: "root".into(),
+                uid: 0,
+                gid: 0,
+                groups: Vec::new(),
+            })
+        })
     }
 
     /// Whether the group `name` (or a numeric gid) exists.
