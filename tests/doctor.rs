@@ -329,7 +329,7 @@ fn the_rtsp_document_gets_what_an_operator_would_say() {
     d.one(
         "hang",
         "warning",
-        "nc without -w or -q",
+        "nc without -w, -q or -z",
         "/etc/keepalived/rtsp.sh",
         4,
     );
@@ -412,6 +412,38 @@ fn scripts_keepalived_drops() {
     doctor_on(&root, &vrrp_script("/usr/bin/x", "    user nobody\n"))
         .exit(0)
         .none("executable");
+    // A number is a name keepalived looks up like any other.
+    doctor_on(&root, &vrrp_script("/usr/bin/x", "    user 0\n")).one(
+        "user",
+        "error",
+        "user '0' does not exist",
+        CONF,
+        12,
+    );
+    // A script runs with one group, the configured one or the user's primary group;
+    // supplementary groups give it nothing.
+    root.file(
+        "/etc/group",
+        0o644,
+        "root:x:0:\nnogroup:x:65534:\nvideo:x:44:nobody\n",
+    );
+    root.file("/usr/bin/g", 0o750, "#!/bin/sh\n");
+    std::os::unix::fs::chown(root.host("/usr/bin/g"), Some(0), Some(44)).expect("chgrp");
+    doctor_on(&root, &vrrp_script("/usr/bin/g", "    user nobody video\n"))
+        .exit(0)
+        .none("executable");
+    doctor_on(&root, &vrrp_script("/usr/bin/g", "    user nobody\n")).one(
+        "executable",
+        "error",
+        "/usr/bin/g is not executable for nobody",
+        CONF,
+        12,
+    );
+    doctor_on(
+        &root,
+        &vrrp_script("/usr/bin/g", "    user nobody nosuch\n"),
+    )
+    .one("user", "error", "group 'nosuch' does not exist", CONF, 12);
     // Unknown user.
     doctor_on(&root, &vrrp_script("/usr/bin/x", "    user nosuch\n")).one(
         "user",
@@ -511,6 +543,34 @@ fn script_security_and_the_default_user() {
         CONF,
         11,
     );
+    // A script_user that does not exist, or with a group that does not.
+    root.conf(&format!(
+        "global_defs {{\n    script_user nosuch\n}}\n{INSTANCE}{}",
+        vrrp_script("/usr/bin/x", "")
+    ));
+    root.doctor().exit(1).one(
+        "user",
+        "error",
+        "script_user 'nosuch' does not exist",
+        CONF,
+        2,
+    );
+    root.conf(&format!(
+        "global_defs {{\n    script_user nobody nosuch\n}}\n{INSTANCE}{}",
+        vrrp_script("/usr/bin/x", "")
+    ));
+    root.doctor().exit(1).one(
+        "user",
+        "error",
+        "script_user's group 'nosuch' does not exist",
+        CONF,
+        2,
+    );
+    // keepalived_script, when it exists, is the default user script security accepts.
+    root.conf(&format!(
+        "global_defs {{\n    enable_script_security\n}}\n{INSTANCE}{}",
+        vrrp_script("/usr/bin/x", "")
+    ));
     let passwd = fs::read_to_string(root.host("/etc/passwd")).expect("passwd");
     root.file(
         "/etc/passwd",
@@ -824,7 +884,7 @@ fn includes_definitions_and_broken_files_are_findings() {
     root.conf("vrrp_script x {\n    script \"/usr/bin/x ${NOPE}\"\n");
     let d = root.doctor();
     d.exit(1)
-        .one("read", "error", "$NOPE is not defined", CONF, 2);
+        .one("read", "warning", "$NOPE is not defined", CONF, 2);
     d.one(
         "read",
         "error",
@@ -832,6 +892,52 @@ fn includes_definitions_and_broken_files_are_findings() {
         CONF,
         1,
     );
+    // A file that includes itself is read once; definitions apply to include lines.
+    root.chmod("/etc/keepalived/conf.d/a.conf", 0o644);
+    root.conf("include keepalived.conf\ninclude ${_PWD}/conf.d/*.conf\n");
+    let d = root.doctor();
+    d.one(
+        "read",
+        "error",
+        "/etc/keepalived/keepalived.conf includes itself",
+        CONF,
+        1,
+    );
+    assert_eq!(
+        d.json["files"].as_array().map(Vec::len),
+        Some(2),
+        "{:#?}",
+        d.json
+    );
+    // What the doctor does not expand, it says; a value keepalived could not use is an error.
+    root.conf(&format!(
+        "{SECURE}{INSTANCE}~SEQ(n, 1, 3) vrrp_script s$n {{ }}\n{}",
+        vrrp_script("/usr/bin/x", "    interval 1e30\n")
+    ));
+    let d = root.doctor();
+    d.one(
+        "read",
+        "warning",
+        "the doctor does not expand ~SEQ lines",
+        CONF,
+        11,
+    );
+    d.one(
+        "value",
+        "error",
+        "interval 1e30: not a number of seconds",
+        CONF,
+        14,
+    );
+    // A switch among the notify keywords is not a script.
+    root.conf(&format!(
+        "{SECURE}{}",
+        INSTANCE.replace(
+            "advert_int 1\n",
+            "advert_int 1\n    notify_priority_changes true\n"
+        )
+    ));
+    root.doctor().exit(0).none("script");
     // A missing configuration.
     let args = root.args(&["-f", "/etc/keepalived/none.conf"]);
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();

@@ -153,11 +153,19 @@ pub fn main() -> ExitCode {
         Err(code) => return ExitCode::from(code),
     };
     let Tool::Doctor(args) = cli.command;
+    // On the running system a relative file is relative to here, as for keepalived -f.
+    let here = |p: PathBuf| {
+        if p.is_relative() && args.root == Path::new("/") {
+            std::env::current_dir().map_or(p.clone(), |d| d.join(&p))
+        } else {
+            p
+        }
+    };
     let opts = Options {
-        config: args.config,
-        root: args.root,
+        config: here(args.config.clone()),
+        root: args.root.clone(),
         config_id: args.config_id,
-        checkd_config: args.checkd_config,
+        checkd_config: here(args.checkd_config.clone()),
     };
     let parsers = Parsers {
         ours: &parse_ours,

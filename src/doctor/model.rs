@@ -8,6 +8,18 @@ use std::time::Duration;
 use super::finding::Place;
 use super::reader::{Conf, Statement, Word};
 
+/// The keywords of a `vrrp_instance` or `vrrp_sync_group` that name a script
+/// (`notify_priority_changes` is a switch).
+const NOTIFY_SCRIPTS: [&str; 7] = [
+    "notify",
+    "notify_master",
+    "notify_backup",
+    "notify_fault",
+    "notify_stop",
+    "notify_deleted",
+    "notify_master_rx_lower_pri",
+];
+
 /// keepalived's default `delay_loop` (and so `misc_timeout`).
 pub const DEFAULT_DELAY_LOOP: Duration = Duration::from_secs(60);
 
@@ -218,11 +230,15 @@ fn seconds(st: Option<&Statement>, m: &mut Model) -> Option<Duration> {
     let st = st?;
     let text = st.arg(0)?;
     match text.parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 => Some(Duration::from_secs_f64(v)),
+        // A day is more than any interval or timeout keepalived is given in earnest.
+        Ok(v) if (0.0..=86_400.0).contains(&v) => Some(Duration::from_secs_f64(v)),
         _ => {
             m.bad_values.push((
                 st.at.clone(),
-                format!("{} {text}: not a number of seconds", st.keyword()),
+                format!(
+                    "{} {text}: not a number of seconds from 0 to 86400",
+                    st.keyword()
+                ),
             ));
             None
         }
@@ -275,7 +291,7 @@ fn vrrp(s: &Statement, m: &mut Model) {
         track_files: names("track_file"),
     });
     for st in &s.block {
-        if st.keyword().starts_with("notify") && st.words.len() > 1 {
+        if NOTIFY_SCRIPTS.contains(&st.keyword()) && st.words.len() > 1 {
             push_script(st, notify_role(st, kind, Some(&name)), None, m);
         }
     }

@@ -119,14 +119,17 @@ fn look_inside(
                 !words[i..]
                     .iter()
                     .take_while(|w| !matches!(**w, "|" | ";" | "&&" | "||"))
-                    .any(|w| w.starts_with("-w") || w.starts_with("-q"))
+                    .any(|w| {
+                        // -w/-q (also grouped, as in -zw1) end it; -z never waits.
+                        w.starts_with('-') && !w.starts_with("--") && w.contains(['w', 'q', 'z'])
+                    })
             });
         if nc_waits {
             findings.push(
                 at,
                 Severity::Warning,
                 "hang",
-                "nc without -w or -q waits for the server to close the connection, which RTSP and SIP servers do not: the check hangs until keepalived kills it".into(),
+                "nc without -w, -q or -z waits for the server to close the connection, which RTSP and SIP servers do not: the check hangs until keepalived kills it".into(),
             );
         }
     }

@@ -18,6 +18,10 @@ use super::rooted::Root;
 const MAX_FILE: usize = 4 << 20;
 /// Includes nested deeper than this are refused (a file including itself).
 const MAX_DEPTH: usize = 16;
+/// Definitions expanded in one line before the doctor says so and stops.
+const MAX_USES: usize = 64;
+/// The longest line definitions may expand to (keepalived's own limit is 1 KiB).
+const MAX_LINE: usize = 64 * 1024;
 /// `include` and its variants (which only change what keepalived reports as an error).
 const INCLUDES: [&str; 6] = [
     "include", "includer", "includem", "includew", "includeb", "includea",
@@ -84,6 +88,8 @@ struct Reader<'a> {
     root: &'a Root,
     config_id: &'a str,
     definitions: HashMap<String, Vec<String>>,
+    /// The files being read, the including ones first: a file met again includes itself.
+    open: Vec<std::path::PathBuf>,
     files: Vec<String>,
     lines: Vec<Line>,
     findings: &'a mut Findings,
@@ -96,6 +102,7 @@ pub fn read(root: &Root, path: &Path, config_id: &str, findings: &mut Findings) 
         root,
         config_id,
         definitions: HashMap::new(),
+        open: Vec::new(),
         files: Vec::new(),
         lines: Vec::new(),
         findings,
@@ -122,6 +129,15 @@ impl Reader<'_> {
             );
             return;
         }
+        if self.open.iter().any(|p| p == path) {
+            self.findings.push(
+                from.clone(),
+                Severity::Error,
+                "read",
+                format!("{shown} includes itself (through this line): keepalived would read it again and again"),
+            );
+            return;
+        }
         let bytes = match self.root.read(path, MAX_FILE) {
             Ok(b) => b,
             Err(e) => {
@@ -145,6 +161,7 @@ impl Reader<'_> {
             .to_string();
         let outer = self.definitions.insert("_PWD".into(), vec![pwd]);
         let text = String::from_utf8_lossy(&bytes).into_owned();
+        self.open.push(path.to_path_buf());
         let mut lines = text.lines().enumerate();
         while let Some((n, raw)) = lines.next() {
             let at = Place::new(shown.clone(), u32::try_from(n + 1).unwrap_or(u32::MAX));
@@ -168,6 +185,7 @@ impl Reader<'_> {
             Some(v) => self.definitions.insert("_PWD".into(), v),
             None => self.definitions.remove("_PWD"),
         };
+        self.open.pop();
     }
 
     /// One line (or a multi-line definition) at `at`.
@@ -215,16 +233,17 @@ impl Reader<'_> {
             return;
         }
         let text = decomment(text);
-        if let Some((keyword, pattern)) = text.trim().split_once([' ', '\t']) {
-            if INCLUDES.contains(&keyword) {
-                self.include(pattern.trim(), &at, path, depth);
-                return;
-            }
-        }
+        // keepalived looks for `include` after substituting definitions.
         for text in self.substitute(&text, &at) {
             let text = decomment(&text);
             if text.trim().is_empty() {
                 continue;
+            }
+            if let Some((keyword, pattern)) = text.trim().split_once([' ', '\t']) {
+                if INCLUDES.contains(&keyword) {
+                    self.include(pattern.trim(), &at, path, depth);
+                    continue;
+                }
             }
             match tokens(&text) {
                 Ok(tokens) => self.lines.push(Line {
@@ -291,11 +310,20 @@ impl Reader<'_> {
     /// written, as keepalived leaves it.
     fn substitute(&mut self, text: &str, at: &Place) -> Vec<String> {
         let mut lines = vec![text.to_string()];
-        for _ in 0..MAX_DEPTH {
+        for round in 0..=MAX_USES {
             let line = lines[0].clone();
             let Some((start, end, name)) = self.next_use(&line, at) else {
                 break;
             };
+            if round == MAX_USES || line.len() > MAX_LINE {
+                self.findings.push(
+                    at.clone(),
+                    Severity::Warning,
+                    "read",
+                    format!("${name}: definitions used more than {MAX_USES} times or past {MAX_LINE} bytes on one line (one that refers to itself?); the rest is not expanded"),
+                );
+                break;
+            }
             let values = self.value(&name, at);
             let mut replaced = format!("{}{}{}", &line[..start], values[0], &line[end..]);
             if line[end..].trim().is_empty() && values.len() > 1 {
@@ -337,10 +365,10 @@ impl Reader<'_> {
             }
             self.findings.push(
                 at.clone(),
-                Severity::Error,
+                Severity::Warning,
                 "read",
                 format!(
-                    "${name} is not defined above this line (keepalived uses the text as written)"
+                    "${name} is not defined above this line: keepalived uses the text as written"
                 ),
             );
         }
@@ -676,7 +704,7 @@ mod tests {
         assert_eq!(conf.top[0].find("interval").unwrap().arg(0), Some("$NOPE"));
         assert_eq!(findings.len(), 1);
         assert!(
-            findings[0].contains(":7: error: $NOPE is not defined"),
+            findings[0].contains(":7: warning: $NOPE is not defined"),
             "{findings:?}"
         );
         // A multi-line definition at the end of a line adds its lines after it; a `\\`

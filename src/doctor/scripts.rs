@@ -46,14 +46,17 @@ pub fn examine(
     findings: &mut Findings,
 ) -> Option<Runnable> {
     let at = &script.at;
-    let mut error = |text: String| findings.push(at.clone(), Severity::Error, "script", text);
     let raw = &script.command.text;
     if !script.command.quoted && raw.starts_with('\'') {
-        error(format!(
-            "{raw}: keepalived reads single quotes here, the doctor does not; write the command in double quotes"
-        ));
+        findings.push(
+            at.clone(),
+            Severity::Warning,
+            "read",
+            format!("{raw}: keepalived reads a single-quoted command here, the doctor does not, so it is not examined; write it in double quotes"),
+        );
         return None;
     }
+    let mut error = |text: String| findings.push(at.clone(), Severity::Error, "script", text);
     let is_notify = matches!(script.role, Role::Notify { .. } | Role::FifoScript { .. });
     if !script.extra.is_empty() && !is_notify {
         error(format!(
@@ -115,7 +118,7 @@ fn run_as(
 ) -> Option<User> {
     let at = &script.at;
     if let Some((name, group)) = explicit {
-        let Some(user) = users.find(&name) else {
+        let Some(mut user) = users.find(&name) else {
             let why = if matches!(script.role, Role::Notify { .. }) && script.user.is_none() {
                 format!(
                     "keepalived reads '{name}' after the unquoted command as the user to run it as, and there is no such user: the script is ignored; quote the whole command line (\"{} {}\")",
@@ -128,21 +131,37 @@ fn run_as(
             findings.push(at.clone(), Severity::Error, "user", why);
             return None;
         };
-        if let Some(group) = group.filter(|g| !users.group_exists(g)) {
-            findings.push(
-                at.clone(),
-                Severity::Error,
-                "user",
-                format!("group '{group}' does not exist: keepalived drops the script"),
-            );
-            return None;
+        if let Some(group) = group {
+            match users.group(&group) {
+                Some(gid) => user.gid = gid,
+                None => {
+                    findings.push(
+                        at.clone(),
+                        Severity::Error,
+                        "user",
+                        format!("group '{group}' does not exist: keepalived drops the script"),
+                    );
+                    return None;
+                }
+            }
         }
         return Some(user);
     }
-    if let Some((place, name, _)) = &model.script_user {
-        return match users.find(name) {
-            Some(user) => Some(user),
-            None => {
+    if let Some((place, name, group)) = &model.script_user {
+        let gid = group.as_ref().map(|g| users.group(g).ok_or(g));
+        return match (users.find(name), gid) {
+            (Some(user), None) => Some(user),
+            (Some(user), Some(Ok(gid))) => Some(User { gid, ..user }),
+            (Some(_), Some(Err(group))) => {
+                findings.push(
+                    place.clone(),
+                    Severity::Error,
+                    "user",
+                    format!("script_user's group '{group}' does not exist: keepalived runs no script that names no user of its own"),
+                );
+                None
+            }
+            (None, _) => {
                 findings.push(
                     place.clone(),
                     Severity::Error,
@@ -179,6 +198,15 @@ fn find_program(
     let at = &script.at;
     if program.starts_with('/') {
         if let Err(why) = root.resolve(Path::new(program)) {
+            if why.contains("(os error 13)") {
+                findings.push(
+                    at.clone(),
+                    Severity::Warning,
+                    "read",
+                    format!("{program}: {why}: the doctor cannot examine it as this user; run it as root"),
+                );
+                return None;
+            }
             findings.push(
                 at.clone(),
                 Severity::Error,
@@ -244,7 +272,7 @@ fn permitted(meta: &std::fs::Metadata, user: &User, bit: u32) -> bool {
     }
     let shift = if meta.uid() == user.uid {
         6
-    } else if user.in_group(meta.gid()) {
+    } else if meta.gid() == user.gid {
         3
     } else {
         0
@@ -273,7 +301,7 @@ fn may_execute(
     if let Some(dir) = resolved
         .steps
         .iter()
-        .find(|s| s.meta.is_dir() && !permitted(&s.meta, user, 0o1))
+        .find(|s| s.meta.is_dir() && user.uid != 0 && !permitted(&s.meta, user, 0o1))
     {
         return fail(format!(
             "{} may not be searched by {} (uid {}): keepalived cannot reach {target} and disables the script",
@@ -292,8 +320,10 @@ fn may_execute(
     }
     // An interpreted script is read by its interpreter, as the user.
     if user.uid != 0 && !permitted(resolved.meta(), user, 0o4) {
+        // What the doctor may not read itself (an execute-only binary, run unprivileged)
+        // it does not judge.
         let head = root.read(&resolved.target, 2).unwrap_or_default();
-        if head.starts_with(b"#!") || head.is_empty() {
+        if head.starts_with(b"#!") {
             return fail(format!(
                 "{target} is a script {} (uid {}) may not read, so its interpreter cannot run it",
                 user.name, user.uid

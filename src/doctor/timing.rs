@@ -61,9 +61,9 @@ pub fn check(model: &Model, findings: &mut Findings) {
             else {
                 continue;
             };
-            let detection = *interval * (*fall).max(1);
-            let node = advert * 3;
-            if detection > node * SLOWER {
+            let detection = interval.saturating_mul((*fall).max(1));
+            let node = advert.saturating_mul(3);
+            if detection > node.saturating_mul(SLOWER) {
                 findings.push(
                     at.clone(),
                     Severity::Hint,

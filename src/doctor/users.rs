@@ -1,33 +1,27 @@
-//! Users and groups on the examined system: who a script will run as, and which groups
-//! that user is in, for "may this user run it".
+//! Users and groups on the examined system: who a script will run as, for "may this user
+//! run it".
 //!
-//! On the running system the C library answers (`getpwnam_r`, `getgrouplist`), so users
-//! from LDAP or sssd count as keepalived would see them. Under another root the root's own
-//! `/etc/passwd` and `/etc/group` are read.
+//! keepalived looks names up with `getpwnam_r`/`getgrnam_r` (a number is a name like any
+//! other, so `user 0` names no user), and runs a script with the user's id and one group:
+//! the one configured, or the user's primary group (`setgroups(1, &gid)`); supplementary
+//! groups give no access. On the running system the C library answers, so users from LDAP
+//! or sssd count as keepalived would see them; under another root its own `/etc/passwd`
+//! and `/etc/group` are read.
 
 use std::ffi::{CStr, CString};
 use std::path::Path;
 
 use super::rooted::Root;
 
-/// A user, as far as permissions go.
+/// Who a script runs as.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     /// The name.
     pub name: String,
     /// The user id.
     pub uid: u32,
-    /// The primary group.
+    /// The one group it runs with.
     pub gid: u32,
-    /// Every group the user is in, the primary one included.
-    pub groups: Vec<u32>,
-}
-
-impl User {
-    /// Whether the user is in group `gid`.
-    pub fn in_group(&self, gid: u32) -> bool {
-        self.gid == gid || self.groups.contains(&gid)
-    }
 }
 
 /// Looks up users on the examined system.
@@ -42,38 +36,35 @@ impl Users {
         Users { root: root.clone() }
     }
 
-    /// The user `name` (or a numeric uid, as keepalived accepts), if it exists.
+    /// The user `name`, with its primary group, if it exists.
     pub fn find(&self, name: &str) -> Option<User> {
         if self.root.is_system() {
             return system_user(name);
         }
         // A root without a passwd file still has root, which keepalived falls back to.
         self.file_user(name).or_else(|| {
-            matches!(name, "root" | "0").then(|| User {
+            (name == "root").then(|| User {
                 name: "root".into(),
                 uid: 0,
                 gid: 0,
-                groups: Vec::new(),
             })
         })
     }
 
-    /// Whether the group `name` (or a numeric gid) exists.
-    pub fn group_exists(&self, name: &str) -> bool {
-        if name.parse::<u32>().is_ok() {
-            return true;
-        }
+    /// The id of the group `name`, if it exists.
+    pub fn group(&self, name: &str) -> Option<u32> {
         if self.root.is_system() {
-            let Ok(c) = CString::new(name) else {
-                return false;
-            };
-            // SAFETY: getgrnam with a NUL-terminated name; only the null-ness of the
-            // result is used, before any other call could overwrite it.
-            return !unsafe { libc::getgrnam(c.as_ptr()) }.is_null();
+            let c = CString::new(name).ok()?;
+            // SAFETY: getgrnam with a NUL-terminated name; the result is read at once,
+            // before any other call could overwrite it.
+            let group = unsafe { libc::getgrnam(c.as_ptr()) };
+            // SAFETY: non-null results point to a valid struct group.
+            return (!group.is_null()).then(|| unsafe { (*group).gr_gid });
         }
         self.table("/etc/group")
             .iter()
-            .any(|fields| fields.first().is_some_and(|n| n == name))
+            .find(|f| f.len() >= 3 && f[0] == name)
+            .and_then(|f| f[2].parse().ok())
     }
 
     fn table(&self, path: &str) -> Vec<Vec<String>> {
@@ -90,24 +81,11 @@ impl Users {
 
     fn file_user(&self, name: &str) -> Option<User> {
         let passwd = self.table("/etc/passwd");
-        let by_uid = name.parse::<u32>().ok();
-        let entry = passwd.iter().find(|f| {
-            f.len() >= 4 && (f[0] == name || by_uid.is_some_and(|u| f[2].parse::<u32>() == Ok(u)))
-        })?;
-        let uid = entry[2].parse().ok()?;
-        let gid = entry[3].parse().ok()?;
-        let user_name = entry[0].clone();
-        let groups = self
-            .table("/etc/group")
-            .iter()
-            .filter(|g| g.len() >= 4 && g[3].split(',').any(|m| m == user_name))
-            .filter_map(|g| g[2].parse().ok())
-            .collect();
+        let entry = passwd.iter().find(|f| f.len() >= 4 && f[0] == name)?;
         Some(User {
-            name: user_name,
-            uid,
-            gid,
-            groups,
+            name: entry[0].clone(),
+            uid: entry[2].parse().ok()?,
+            gid: entry[3].parse().ok()?,
         })
     }
 }
@@ -115,29 +93,18 @@ impl Users {
 fn system_user(name: &str) -> Option<User> {
     let c = CString::new(name).ok()?;
     let mut buf = vec![0u8; 16 * 1024];
-    // SAFETY: passwd is plain data filled in by getpwnam_r/getpwuid_r.
+    // SAFETY: passwd is plain data filled in by getpwnam_r.
     let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
     let mut result: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: the buffers outlive the calls; result points into pw or is null.
-    let rc = match name.parse::<u32>() {
-        Ok(uid) => unsafe {
-            libc::getpwuid_r(
-                uid,
-                &mut pw,
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-                &mut result,
-            )
-        },
-        Err(_) => unsafe {
-            libc::getpwnam_r(
-                c.as_ptr(),
-                &mut pw,
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-                &mut result,
-            )
-        },
+    // SAFETY: the buffers outlive the call; result points into pw or is null.
+    let rc = unsafe {
+        libc::getpwnam_r(
+            c.as_ptr(),
+            &mut pw,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &mut result,
+        )
     };
     if rc != 0 || result.is_null() {
         return None;
@@ -146,18 +113,10 @@ fn system_user(name: &str) -> Option<User> {
     let user_name = unsafe { CStr::from_ptr(pw.pw_name) }
         .to_string_lossy()
         .into_owned();
-    let (uid, gid) = (pw.pw_uid, pw.pw_gid);
-    let mut groups = vec![0 as libc::gid_t; 256];
-    let mut count = groups.len() as libc::c_int;
-    let c_name = CString::new(user_name.clone()).ok()?;
-    // SAFETY: groups has room for count entries; getgrouplist says how many it wrote.
-    let rc = unsafe { libc::getgrouplist(c_name.as_ptr(), gid, groups.as_mut_ptr(), &mut count) };
-    groups.truncate(if rc < 0 { 0 } else { count.max(0) as usize });
     Some(User {
         name: user_name,
-        uid,
-        gid,
-        groups,
+        uid: pw.pw_uid,
+        gid: pw.pw_gid,
     })
 }
 
@@ -170,9 +129,11 @@ mod tests {
         let users = Users::new(&Root::new("/"));
         let root = users.find("root").expect("root");
         assert_eq!((root.uid, root.gid), (0, 0));
-        assert_eq!(users.find("0").map(|u| u.name), Some("root".into()));
+        // A number is a name keepalived looks up, and no user is called 0.
+        assert!(users.find("0").is_none());
         assert!(users.find("no-such-user-kc").is_none());
-        assert!(users.group_exists("root") && !users.group_exists("no-such-group-kc"));
+        assert_eq!(users.group("root"), Some(0));
+        assert!(users.group("no-such-group-kc").is_none());
     }
 
     #[test]
@@ -193,10 +154,10 @@ mod tests {
         let u = users
             .find("keepalived_script")
             .expect("in the root's passwd");
-        assert_eq!((u.uid, u.gid, u.groups.clone()), (990, 985, vec![44]));
-        assert!(u.in_group(985) && u.in_group(44) && !u.in_group(0));
+        assert_eq!((u.uid, u.gid), (990, 985));
         assert!(users.find("nobody-here").is_none());
-        assert!(users.group_exists("video") && !users.group_exists("audio"));
+        assert_eq!(users.group("video"), Some(44));
+        assert!(users.group("audio").is_none());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
