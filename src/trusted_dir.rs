@@ -22,7 +22,7 @@ use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as 
 use std::path::{Component, Path, PathBuf};
 
 /// Symbolic links followed before giving up, as the kernel's limit.
-const MAX_LINKS: u32 = 40;
+pub(crate) const MAX_LINKS: u32 = 40;
 
 /// Opens the directory `path` after checking it and everything on the way to it;
 /// `create` makes missing directories. Errors name the path as given; `NotFound` when it
@@ -112,7 +112,7 @@ pub fn open(path: &Path, create: bool) -> io::Result<File> {
 }
 
 /// Pushes `path`'s components so that the first is popped first.
-fn push_components(todo: &mut Vec<OsString>, path: &Path) {
+pub(crate) fn push_components(todo: &mut Vec<OsString>, path: &Path) {
     let parts: Vec<OsString> = path
         .components()
         .filter_map(|c| match c {

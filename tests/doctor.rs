@@ -184,6 +184,16 @@ fn doctor_on(root: &Sysroot, body: &str) -> Doctor {
     root.doctor()
 }
 
+/// keepalived.conf with the one global_defs line `global`, one instance and the check
+/// `vrrp_script chk` running /usr/bin/x (its script on line 11); the doctor on it.
+fn doctor_with_global(root: &Sysroot, global: &str) -> Doctor {
+    root.conf(&format!(
+        "global_defs {{\n    {global}\n}}\n{INSTANCE}{}",
+        vrrp_script("/usr/bin/x", "")
+    ));
+    root.doctor()
+}
+
 fn vrrp_script(script: &str, extra: &str) -> String {
     format!("vrrp_script chk {{\n    script {script}\n{extra}}}\n")
 }
@@ -532,52 +542,42 @@ fn script_security_and_the_default_user() {
         8,
     );
     // With script security and neither script_user nor keepalived_script, no script runs.
-    root.conf(&format!(
-        "global_defs {{\n    enable_script_security\n}}\n{INSTANCE}{}",
-        vrrp_script("/usr/bin/x", "")
-    ));
-    root.doctor().exit(1).one(
-        "user",
-        "error",
-        "no script_user and no user keepalived_script, keepalived drops this script",
-        CONF,
-        11,
-    );
+    doctor_with_global(&root, "enable_script_security")
+        .exit(1)
+        .one(
+            "user",
+            "error",
+            "no script_user and no user keepalived_script, keepalived drops this script",
+            CONF,
+            11,
+        );
     // A script_user that does not exist, or with a group that does not.
-    root.conf(&format!(
-        "global_defs {{\n    script_user nosuch\n}}\n{INSTANCE}{}",
-        vrrp_script("/usr/bin/x", "")
-    ));
-    root.doctor().exit(1).one(
+    doctor_with_global(&root, "script_user nosuch").exit(1).one(
         "user",
         "error",
         "script_user 'nosuch' does not exist",
         CONF,
         2,
     );
-    root.conf(&format!(
-        "global_defs {{\n    script_user nobody nosuch\n}}\n{INSTANCE}{}",
-        vrrp_script("/usr/bin/x", "")
-    ));
-    root.doctor().exit(1).one(
-        "user",
-        "error",
-        "script_user's group 'nosuch' does not exist",
-        CONF,
-        2,
-    );
+    doctor_with_global(&root, "script_user nobody nosuch")
+        .exit(1)
+        .one(
+            "user",
+            "error",
+            "script_user's group 'nosuch' does not exist",
+            CONF,
+            2,
+        );
     // keepalived_script, when it exists, is the default user script security accepts.
-    root.conf(&format!(
-        "global_defs {{\n    enable_script_security\n}}\n{INSTANCE}{}",
-        vrrp_script("/usr/bin/x", "")
-    ));
     let passwd = fs::read_to_string(root.host("/etc/passwd")).expect("passwd");
     root.file(
         "/etc/passwd",
         0o644,
         &format!("{passwd}keepalived_script:x:990:990::/:/usr/sbin/nologin\n"),
     );
-    root.doctor().exit(0).none("user");
+    doctor_with_global(&root, "enable_script_security")
+        .exit(0)
+        .none("user");
 }
 
 #[test]

@@ -2,7 +2,6 @@
 //! `status`, in the shell's process ([`super::shell`]). Check lines in its configuration are
 //! parsed here, by the one-shot programs' own definitions.
 
-use std::ffi::OsString;
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,8 +14,7 @@ use super::check_rtsp::CheckRtsp;
 use super::check_sip::CheckSip;
 use super::check_tcp::CheckTcp;
 use super::shell::{
-    self, block_on, clap_message, install_panic_hook, parse_program, print_line,
-    report_internal_error, Check,
+    self, block_on, install_panic_hook, parse_program, print_line, report_internal_error, Check,
 };
 use super::LogArgs;
 use crate::checkd::config::{self, Config, ConfigError, DEFAULT_CONFIG};
@@ -176,14 +174,7 @@ fn check_line<C: Check>(
     words: &[String],
     wrap: fn(C::Options) -> ProbeOptions,
 ) -> Result<CheckLine, String> {
-    use clap::error::ErrorKind;
-    let check =
-        shell::parse_from::<C>(words.iter().map(OsString::from)).map_err(|e| match e.kind() {
-            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-                "--help and --version have no place in a check line".to_string()
-            }
-            _ => format!("{}: {}", C::PROGRAM, clap_message(&e)),
-        })?;
+    let check = shell::parse_check_words::<C>(words)?;
     let common = check.common();
     let options = check
         .options()

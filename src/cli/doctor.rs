@@ -132,8 +132,7 @@ fn notify_line(options: &ka_notify::NotifyOptions, fifo: bool) -> OurLine {
 }
 
 fn check_line<C: Check>(argv: &[String]) -> Result<OurLine, String> {
-    let check = shell::parse_from::<C>(argv.iter().map(OsString::from))
-        .map_err(|e| format!("{}: {}", C::PROGRAM, clap_message(&e)))?;
+    let check = shell::parse_check_words::<C>(argv)?;
     let common = check.common();
     Ok(OurLine {
         program: C::PROGRAM,
@@ -154,18 +153,15 @@ pub fn main() -> ExitCode {
     };
     let Tool::Doctor(args) = cli.command;
     // On the running system a relative file is relative to here, as for keepalived -f.
-    let here = |p: PathBuf| {
-        if p.is_relative() && args.root == Path::new("/") {
-            std::env::current_dir().map_or(p.clone(), |d| d.join(&p))
-        } else {
-            p
-        }
+    let here = |p: PathBuf| match std::env::current_dir() {
+        Ok(dir) if p.is_relative() && args.root == Path::new("/") => dir.join(p),
+        _ => p,
     };
     let opts = Options {
-        config: here(args.config.clone()),
-        root: args.root.clone(),
+        config: here(args.config),
+        checkd_config: here(args.checkd_config),
+        root: args.root,
         config_id: args.config_id,
-        checkd_config: here(args.checkd_config.clone()),
     };
     let parsers = Parsers {
         ours: &parse_ours,

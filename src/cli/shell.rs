@@ -168,6 +168,22 @@ pub fn parse<C: clap::Parser>() -> Result<C, clap::Error> {
     parse_from(std::env::args_os())
 }
 
+/// A check's command line found in a configuration file (a keepalived-checkd check line,
+/// a script in keepalived.conf), program first, parsed as the program parses it; the
+/// error is one line naming the program.
+pub fn parse_check_words<C: Check>(words: &[String]) -> Result<C, String> {
+    use clap::error::ErrorKind;
+    parse_from::<C>(words.iter().map(std::ffi::OsString::from)).map_err(|e| match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            format!(
+                "{}: --help and --version have no place in a configured command line",
+                C::PROGRAM
+            )
+        }
+        _ => format!("{}: {}", C::PROGRAM, clap_message(&e)),
+    })
+}
+
 /// [`parse`] from `args`.
 pub fn parse_from<C: clap::Parser>(
     args: impl IntoIterator<Item = std::ffi::OsString>,

@@ -83,8 +83,6 @@ pub struct Script {
 /// A `vrrp_instance` or `vrrp_sync_group`.
 #[derive(Debug, Clone)]
 pub struct Vrrp {
-    /// Where it starts.
-    pub at: Place,
     /// `vrrp_instance` or `vrrp_sync_group`.
     pub kind: &'static str,
     /// Its name.
@@ -137,10 +135,9 @@ impl Model {
 /// What the doctor needs from `conf`.
 pub fn model(conf: &Conf) -> Model {
     let mut m = Model::default();
-    let mut fifos: Vec<(String, Option<String>)> = Vec::new();
     for s in &conf.top {
         match s.keyword() {
-            "global_defs" => global_defs(s, &mut m, &mut fifos),
+            "global_defs" => global_defs(s, &mut m),
             "vrrp_script" => vrrp_script(s, &mut m),
             "vrrp_instance" | "vrrp_sync_group" => vrrp(s, &mut m),
             "virtual_server" | "virtual_server_group" => virtual_server(s, &mut m),
@@ -155,9 +152,10 @@ pub fn model(conf: &Conf) -> Model {
     m
 }
 
-fn global_defs(s: &Statement, m: &mut Model, fifos: &mut Vec<(String, Option<String>)>) {
+fn global_defs(s: &Statement, m: &mut Model) {
     for st in &s.block {
-        match st.keyword() {
+        let keyword = st.keyword();
+        match keyword {
             "script_user" => {
                 if let Some(user) = st.arg(0) {
                     m.script_user = Some((
@@ -168,33 +166,27 @@ fn global_defs(s: &Statement, m: &mut Model, fifos: &mut Vec<(String, Option<Str
                 }
             }
             "enable_script_security" => m.script_security = Some(st.at.clone()),
-            "notify_fifo" | "vrrp_notify_fifo" | "lvs_notify_fifo" => {
-                if let Some(path) = st.arg(0) {
-                    fifos.push((st.keyword().to_string(), Some(path.to_string())));
-                }
-            }
-            _ => {}
-        }
-    }
-    for st in &s.block {
-        let keyword = st.keyword();
-        if let Some(fifo_keyword) = keyword.strip_suffix("_script") {
-            if fifo_keyword.ends_with("notify_fifo") {
-                let fifo = fifos
-                    .iter()
-                    .find(|(k, _)| k == fifo_keyword)
-                    .and_then(|(_, p)| p.clone());
-                push_script(
-                    st,
-                    Role::FifoScript {
-                        keyword: keyword.to_string(),
-                        fifo,
-                    },
-                    None,
-                    m,
-                );
-            } else if matches!(keyword, "startup_script" | "shutdown_script") {
+            "startup_script" | "shutdown_script" => {
                 push_script(st, notify_role(st, "global_defs", None), None, m);
+            }
+            // notify_fifo_script, vrrp_notify_fifo_script, lvs_notify_fifo_script: the
+            // FIFO is the keyword without `_script`.
+            _ => {
+                let Some(fifo_keyword) = keyword
+                    .strip_suffix("_script")
+                    .filter(|k| k.ends_with("notify_fifo"))
+                else {
+                    continue;
+                };
+                let fifo = s
+                    .find(fifo_keyword)
+                    .and_then(|f| f.arg(0))
+                    .map(str::to_string);
+                let role = Role::FifoScript {
+                    keyword: keyword.to_string(),
+                    fifo,
+                };
+                push_script(st, role, None, m);
             }
         }
     }
@@ -283,7 +275,6 @@ fn vrrp(s: &Statement, m: &mut Model) {
             .collect()
     };
     m.vrrp.push(Vrrp {
-        at: s.at.clone(),
         kind,
         name: name.clone(),
         advert_int,

@@ -70,13 +70,12 @@ fn look_inside(
         let code = line.split('#').next().unwrap_or_default();
         let words: Vec<&str> = code.split_whitespace().collect();
         let at = Place::new(file.clone(), u32::try_from(n + 1).unwrap_or(u32::MAX));
-        let tools: Vec<&str> = words
+        let names: Vec<&str> = words
             .iter()
             .map(|w| w.rsplit('/').next().unwrap_or(w))
-            .filter(|w| unsafe_statuses(w).is_some())
             .collect();
-        if !tools.is_empty() {
-            let why: Vec<&str> = tools.iter().filter_map(|t| unsafe_statuses(t)).collect();
+        let why: Vec<&str> = names.iter().filter_map(|n| unsafe_statuses(n)).collect();
+        if !why.is_empty() {
             let (severity, consequence) = if dynamic {
                 (
                     Severity::Error,
@@ -98,7 +97,7 @@ fn look_inside(
                 ),
             );
         }
-        if tools.contains(&"sipsak") {
+        if names.contains(&"sipsak") {
             if let Some(uri) = words
                 .iter()
                 .find(|w| w.starts_with("sip:") && w.contains('@'))

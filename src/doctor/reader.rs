@@ -108,7 +108,7 @@ pub fn read(root: &Root, path: &Path, config_id: &str, findings: &mut Findings) 
         findings,
     };
     let shown = path.display().to_string();
-    reader.file(path, &Place::new(shown.clone(), 0), 0);
+    reader.file(path, &Place::new(shown.clone(), 0));
     let top = build(reader.lines, reader.findings);
     Conf {
         files: reader.files,
@@ -118,9 +118,10 @@ pub fn read(root: &Root, path: &Path, config_id: &str, findings: &mut Findings) 
 
 impl Reader<'_> {
     /// Reads one file; `from` is the include line (or the file itself, line 0).
-    fn file(&mut self, path: &Path, from: &Place, depth: usize) {
+    fn file(&mut self, path: &Path, from: &Place) {
         let shown = path.display().to_string();
-        if depth > MAX_DEPTH {
+        // The files being read are the include depth.
+        if self.open.len() > MAX_DEPTH {
             self.findings.push(
                 from.clone(),
                 Severity::Error,
@@ -179,7 +180,7 @@ impl Reader<'_> {
                     }
                 }
             }
-            self.line(&logical, at, path, depth);
+            self.line(&logical, at, path);
         }
         match outer {
             Some(v) => self.definitions.insert("_PWD".into(), v),
@@ -189,22 +190,18 @@ impl Reader<'_> {
     }
 
     /// One line (or a multi-line definition) at `at`.
-    fn line(&mut self, raw: &[String], at: Place, path: &Path, depth: usize) {
+    fn line(&mut self, raw: &[String], at: Place, path: &Path) {
         let Some(first) = raw.first() else {
             return;
         };
-        let mut text = first.trim_start();
         // @ID lines are read only by the node whose config id is ID; @^ID by every other.
-        if let Some(rest) = text.strip_prefix('@') {
-            let (id, body) = rest.split_once([' ', '\t']).unwrap_or((rest, ""));
-            let wanted = match id.strip_prefix('^') {
-                Some(id) => id != self.config_id,
-                None => id == self.config_id,
-            };
-            if !wanted {
-                return;
-            }
-            text = body.trim_start();
+        let (condition, text) = conditional(first);
+        let wanted = condition.map_or(true, |id| match id.strip_prefix('^') {
+            Some(id) => id != self.config_id,
+            None => id == self.config_id,
+        });
+        if !wanted {
+            return;
         }
         if let Some(definition) = text.strip_prefix('$') {
             if let Some((name, value)) = definition.split_once('=') {
@@ -241,7 +238,7 @@ impl Reader<'_> {
             }
             if let Some((keyword, pattern)) = text.trim().split_once([' ', '\t']) {
                 if INCLUDES.contains(&keyword) {
-                    self.include(pattern.trim(), &at, path, depth);
+                    self.include(pattern.trim(), &at, path);
                     continue;
                 }
             }
@@ -255,7 +252,7 @@ impl Reader<'_> {
         }
     }
 
-    fn include(&mut self, pattern: &str, at: &Place, path: &Path, depth: usize) {
+    fn include(&mut self, pattern: &str, at: &Place, path: &Path) {
         let base = path.parent().unwrap_or(Path::new("/"));
         let pattern = base.join(pattern);
         let found = match self.root.glob(&pattern) {
@@ -300,7 +297,7 @@ impl Reader<'_> {
                 );
                 continue;
             }
-            self.file(&file, at, depth + 1);
+            self.file(&file, at);
         }
     }
 
@@ -312,7 +309,7 @@ impl Reader<'_> {
         let mut lines = vec![text.to_string()];
         for round in 0..=MAX_USES {
             let line = lines[0].clone();
-            let Some((start, end, name)) = self.next_use(&line, at) else {
+            let Some((start, end, name, values)) = self.next_use(&line, at) else {
                 break;
             };
             if round == MAX_USES || line.len() > MAX_LINE {
@@ -324,7 +321,6 @@ impl Reader<'_> {
                 );
                 break;
             }
-            let values = self.value(&name, at);
             let mut replaced = format!("{}{}{}", &line[..start], values[0], &line[end..]);
             if line[end..].trim().is_empty() && values.len() > 1 {
                 replaced = format!("{}{}", &line[..start], values[0]);
@@ -335,8 +331,9 @@ impl Reader<'_> {
         lines
     }
 
-    /// The first defined (or reported) use of a name in `line`: its byte range and name.
-    fn next_use(&mut self, line: &str, at: &Place) -> Option<(usize, usize, String)> {
+    /// The first use of a defined name in `line` (undefined ones on the way are reported):
+    /// its byte range, the name and its value's lines.
+    fn next_use(&mut self, line: &str, at: &Place) -> Option<(usize, usize, String, Vec<String>)> {
         let mut from = 0;
         while let Some(i) = line[from..].find('$').map(|i| i + from) {
             let after = &line[i + 1..];
@@ -360,8 +357,8 @@ impl Reader<'_> {
             if !is_name(name) {
                 continue;
             }
-            if self.definitions.contains_key(name) || builtin(name, self.config_id).is_some() {
-                return Some((i, end, name.to_string()));
+            if let Some(values) = self.value(name) {
+                return Some((i, end, name.to_string(), values));
             }
             self.findings.push(
                 at.clone(),
@@ -375,11 +372,11 @@ impl Reader<'_> {
         None
     }
 
-    fn value(&self, name: &str, _at: &Place) -> Vec<String> {
+    /// The lines `name` stands for, if it is defined (by the file or by keepalived).
+    fn value(&self, name: &str) -> Option<Vec<String>> {
         match self.definitions.get(name) {
-            Some(v) if !v.is_empty() => v.clone(),
-            Some(_) => vec![String::new()],
-            None => vec![builtin(name, self.config_id).unwrap_or_default()],
+            Some(v) => Some(v.clone()),
+            None => builtin(name, self.config_id).map(|v| vec![v]),
         }
     }
 }
@@ -396,16 +393,23 @@ fn builtin(name: &str, config_id: &str) -> Option<String> {
     }
 }
 
+/// A line's `@ID` or `@^ID` (without the `@`), if it has one, and the rest of it.
+fn conditional(raw: &str) -> (Option<&str>, &str) {
+    let t = raw.trim_start();
+    match t.strip_prefix('@') {
+        Some(rest) => {
+            let (id, body) = rest.split_once([' ', '\t']).unwrap_or((rest, ""));
+            (Some(id), body.trim_start())
+        }
+        None => (None, t),
+    }
+}
+
 /// Whether `raw` defines a name (`$NAME=...`, maybe after `@ID `).
 fn is_definition(raw: &str) -> bool {
-    let t = raw.trim_start();
-    let t = match t.strip_prefix('@') {
-        Some(rest) => rest
-            .split_once([' ', '\t'])
-            .map_or("", |(_, b)| b.trim_start()),
-        None => t,
-    };
-    t.strip_prefix('$')
+    conditional(raw)
+        .1
+        .strip_prefix('$')
         .and_then(|d| d.split_once('='))
         .is_some_and(|(name, _)| is_name(name))
 }

@@ -11,12 +11,10 @@ use std::ffi::{CString, OsStr, OsString};
 use std::fs::{self, Metadata};
 use std::io;
 use std::os::unix::ffi::{OsStrExt as _, OsStringExt as _};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use crate::small_file::{self, Links};
-
-/// Symbolic links followed before giving up, as the kernel's limit.
-const MAX_LINKS: u32 = 40;
+use crate::trusted_dir::{push_components, MAX_LINKS};
 
 /// A root directory under which absolute paths are looked up.
 #[derive(Debug, Clone)]
@@ -94,14 +92,19 @@ impl Root {
     }
 
     /// Follows `path` (absolute) from `/` one component at a time, links resolved inside
-    /// the root. Errors say which component is missing or not a directory.
-    pub fn resolve(&self, path: &Path) -> Result<Resolved, String> {
+    /// the root. Errors keep their kind (`PermissionDenied`: the doctor may not look) and
+    /// say which component is missing or not a directory.
+    pub fn resolve(&self, path: &Path) -> io::Result<Resolved> {
+        let at = |p: &Path, e: io::Error| match e.kind() {
+            io::ErrorKind::NotFound => {
+                io::Error::new(e.kind(), format!("{} does not exist", p.display()))
+            }
+            _ => io::Error::new(e.kind(), format!("{}: {e}", p.display())),
+        };
         let mut todo: Vec<OsString> = Vec::new();
         push_components(&mut todo, path);
         let mut current = PathBuf::from("/");
-        let root_meta = self
-            .lstat(&current)
-            .map_err(|e| format!("{}: {e}", self.dir.display()))?;
+        let root_meta = self.lstat(&current).map_err(|e| at(&self.dir, e))?;
         let mut steps = vec![Step {
             path: current.clone(),
             meta: root_meta,
@@ -113,10 +116,7 @@ impl Root {
                 continue;
             }
             let next = current.join(&part);
-            let meta = self.lstat(&next).map_err(|e| match e.kind() {
-                io::ErrorKind::NotFound => format!("{} does not exist", next.display()),
-                _ => format!("{}: {e}", next.display()),
-            })?;
+            let meta = self.lstat(&next).map_err(|e| at(&next, e))?;
             let is_link = meta.file_type().is_symlink();
             let is_dir = meta.is_dir();
             steps.push(Step {
@@ -126,10 +126,12 @@ impl Root {
             if is_link {
                 links += 1;
                 if links > MAX_LINKS {
-                    return Err(format!("{}: too many symbolic links", path.display()));
+                    return Err(io::Error::other(format!(
+                        "{}: too many symbolic links",
+                        path.display()
+                    )));
                 }
-                let target = fs::read_link(self.host_path(&next))
-                    .map_err(|e| format!("{}: {e}", next.display()))?;
+                let target = fs::read_link(self.host_path(&next)).map_err(|e| at(&next, e))?;
                 if target.is_absolute() {
                     current = PathBuf::from("/");
                 }
@@ -137,7 +139,10 @@ impl Root {
                 continue;
             }
             if !todo.is_empty() && !is_dir {
-                return Err(format!("{} is not a directory", next.display()));
+                return Err(io::Error::other(format!(
+                    "{} is not a directory",
+                    next.display()
+                )));
             }
             current = next;
         }
@@ -184,19 +189,6 @@ impl Root {
     }
 }
 
-/// Pushes `path`'s components onto `todo` so that the first is popped first.
-fn push_components(todo: &mut Vec<OsString>, path: &Path) {
-    let parts: Vec<OsString> = path
-        .components()
-        .filter_map(|c| match c {
-            Component::Normal(p) => Some(p.to_os_string()),
-            Component::ParentDir => Some(OsString::from("..")),
-            _ => None,
-        })
-        .collect();
-    todo.extend(parts.into_iter().rev());
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,13 +221,14 @@ mod tests {
             assert_eq!(r.target, Path::new("/usr/bin/check"), "{path}");
         }
         let missing = root.resolve(Path::new("/etc/nothing/x")).unwrap_err();
-        assert_eq!(missing, "/etc/nothing does not exist");
+        assert_eq!(missing.to_string(), "/etc/nothing does not exist");
         let not_dir = root.resolve(Path::new("/usr/bin/check/x")).unwrap_err();
-        assert_eq!(not_dir, "/usr/bin/check is not a directory");
+        assert_eq!(not_dir.to_string(), "/usr/bin/check is not a directory");
         symlink("loop", dir.join("etc/loop")).unwrap();
         assert!(root
             .resolve(Path::new("/etc/loop"))
             .unwrap_err()
+            .to_string()
             .contains("too many"));
         let _ = fs::remove_dir_all(&dir);
     }

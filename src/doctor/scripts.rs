@@ -25,15 +25,13 @@ const SEARCH_PATH: [&str; 6] = [
     "/bin",
 ];
 
-/// A script keepalived will run: its words, the program found, and the user.
+/// A script keepalived will run: its words and the program found.
 #[derive(Debug, Clone)]
 pub struct Runnable {
     /// The command split as keepalived splits it.
     pub argv: Vec<String>,
     /// The program, inside the root, links resolved.
     pub program: PathBuf,
-    /// Who runs it.
-    pub user: User,
 }
 
 /// Examines `script`; `None` when keepalived will not run it (the findings say why) or it
@@ -94,16 +92,14 @@ pub fn examine(
         _ => None,
     };
     let user = run_as(script, explicit, model, users, findings)?;
-    let program = find_program(script, &argv[0], &user, root, findings)?;
-    let resolved = root.resolve(&program).ok()?;
+    let resolved = find_program(script, &argv[0], &user, root, findings)?;
     if !may_execute(&resolved, &user, root, script, findings) {
         return None;
     }
     security(&resolved, &user, model, script, findings);
     Some(Runnable {
         argv,
-        program: resolved.target.clone(),
-        user,
+        program: resolved.target,
     })
 }
 
@@ -187,35 +183,39 @@ fn run_as(
     users.find("root")
 }
 
-/// The program's absolute path inside the root, or `None` with a finding.
+/// The program, resolved inside the root, or `None` with a finding.
 fn find_program(
     script: &Script,
     program: &str,
     user: &User,
     root: &Root,
     findings: &mut Findings,
-) -> Option<PathBuf> {
+) -> Option<Resolved> {
     let at = &script.at;
     if program.starts_with('/') {
-        if let Err(why) = root.resolve(Path::new(program)) {
-            if why.contains("(os error 13)") {
+        return match root.resolve(Path::new(program)) {
+            Ok(resolved) => Some(resolved),
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
                 findings.push(
                     at.clone(),
                     Severity::Warning,
                     "read",
-                    format!("{program}: {why}: the doctor cannot examine it as this user; run it as root"),
+                    format!(
+                        "{program}: {e}: the doctor cannot examine it as this user; run it as root"
+                    ),
                 );
-                return None;
+                None
             }
-            findings.push(
-                at.clone(),
-                Severity::Error,
-                "script",
-                format!("{program}: {why}: keepalived disables the script"),
-            );
-            return None;
-        }
-        return Some(PathBuf::from(program));
+            Err(e) => {
+                findings.push(
+                    at.clone(),
+                    Severity::Error,
+                    "script",
+                    format!("{program}: {e}: keepalived disables the script"),
+                );
+                None
+            }
+        };
     }
     if program.contains('/') {
         findings.push(
@@ -226,22 +226,22 @@ fn find_program(
         );
         return None;
     }
-    let found = SEARCH_PATH
-        .iter()
-        .map(|d| Path::new(d).join(program))
-        .find(|p| {
-            root.resolve(p)
-                .is_ok_and(|r| r.meta().is_file() && executable_by(r.meta(), user))
-        });
+    let found = SEARCH_PATH.iter().find_map(|d| {
+        let path = Path::new(d).join(program);
+        root.resolve(&path)
+            .ok()
+            .filter(|r| r.meta().is_file() && executable_by(r.meta(), user))
+            .map(|r| (path, r))
+    });
     match found {
-        Some(path) => {
+        Some((path, resolved)) => {
             findings.push(
                 at.clone(),
                 Severity::Warning,
                 "script-path",
                 format!("{program} has no path: keepalived finds it by searching PATH ({}) and logs a warning at every start; write the full path", path.display()),
             );
-            Some(path)
+            Some(resolved)
         }
         None => {
             findings.push(
@@ -348,7 +348,7 @@ fn security(
     }
     let unsafe_step = resolved
         .real_parents()
-        .chain(std::iter::once(&resolved.steps[resolved.steps.len() - 1]))
+        .chain(resolved.steps.last())
         .find_map(|step| {
             let meta = &step.meta;
             let mode = meta.permissions().mode();
