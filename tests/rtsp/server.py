@@ -9,9 +9,11 @@ Serves a videotestsrc stream as JPEG over RTP at /test (open to anyone) and at /
 with PCMU audio at /av (open to anyone). With a
 certificate and its key, every connection is TLS (rtsps://; GLib's TLS from
 glib-networking). Prints the port on the first line of stdout, then serves until killed.
+RTSP_SERVER_ADDRESS and RTSP_SERVER_PORT in the environment choose where it listens.
 
 Without x264 this pipeline needs the explicit I420 caps: without them DESCRIBE hangs.
 """
+import os
 import sys
 
 import gi
@@ -65,8 +67,10 @@ def main():
     method = sys.argv[1] if len(sys.argv) > 1 else "basic"
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
-    server.set_address("127.0.0.1")
-    server.set_service("0")
+    # RTSP_SERVER_ADDRESS and RTSP_SERVER_PORT: where the LVS test's real servers listen
+    # (tests/lvs_vm.rs); loopback and a free port otherwise.
+    server.set_address(os.environ.get("RTSP_SERVER_ADDRESS", "127.0.0.1"))
+    server.set_service(os.environ.get("RTSP_SERVER_PORT", "0"))
 
     auth = GstRtspServer.RTSPAuth()
     auth.set_default_token(token("anonymous"))
