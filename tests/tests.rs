@@ -17,6 +17,9 @@
 //! - `hardening`: hostile local users, broken files, signals at start, refused sends.
 //! - `journald`: verdicts reach a journal socket with structured fields.
 //! - `library`: the probes called from Rust, many on one runtime, as a daemon would.
+//!
+//! `tests/lvs_vm` is a test binary of its own (keepalived's checker with real IPVS in a
+//! qemu VM), so that it never runs beside these timing-sensitive tests.
 
 mod support;
 

@@ -10,6 +10,7 @@
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -107,6 +108,16 @@ impl Vm {
                 "local,path={},mount_tag={tag},security_model=none,readonly=on",
                 path.display()
             ));
+        }
+        // SAFETY: prctl in the child between fork and exec, async-signal-safe. qemu dies
+        // with the thread that started it, should the test be killed outright.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
         }
         let qemu = cmd
             .stdin(Stdio::null())
