@@ -9,7 +9,9 @@
 //! fault peer answers 503 (one route change moves the real servers' addresses from one
 //! namespace to the other), and a `client` namespace that reaches the VIP through the
 //! director. keepalived's checker runs our checks as MISC_CHECK (and reads
-//! keepalived-checkd's track file with FILE_CHECK), and the test reads `ipvsadm -Ln`.
+//! keepalived-checkd's track file with FILE_CHECK); a watcher in the guest records every
+//! state of /proc/net/ip_vs (what `ipvsadm -Ln` shows) with its time, and the test reads
+//! that history.
 
 mod vm;
 
@@ -34,6 +36,8 @@ const CHANGE_LIMIT: Duration = Duration::from_secs(25);
 const CHECK_TIMEOUT: &str = "3s";
 /// keepalived's misc_timeout: above our deadline, as the doctor asks.
 const MISC_TIMEOUT: u32 = 4;
+/// How long keepalived checks before anything listens: three rounds at delay_loop 1.
+const NOTHING_LISTENS: Duration = Duration::from_millis(3500);
 /// Weight of the misc_dynamic real servers: while they are in the table, it must stay.
 const DYNAMIC_WEIGHT: u32 = 5;
 
@@ -144,7 +148,9 @@ type Table = BTreeMap<String, Vec<(String, u32)>>;
 /// Every state of the IPVS table the guest's watcher saw, with the guest's time of it.
 #[derive(Default)]
 struct History {
+    /// Bytes of the watcher's file read so far, and those not yet a whole record.
     read: usize,
+    pending: String,
     states: Vec<(f64, Table)>,
 }
 
@@ -175,35 +181,42 @@ impl Lab {
             up.as_millis()
         ));
 
-        // Healthy: GStreamer's RTSP servers start (about 5 s); every real server joins.
-        // Until they listen, keepalived's checks fail and no real server may be there.
-        let t0 = self.at("serve-rtsp");
-        let first = t0 - (started + up.as_secs_f64());
+        // Three rounds of checks (delay_loop 1, one for misc_dynamic's 3) with nothing
+        // listening: no real server may be in the table (alpha).
+        std::thread::sleep(NOTHING_LISTENS);
+        // Healthy: GStreamer's RTSP servers start (about 5 s); every real server joins,
+        // timed from the moment its server listened.
+        let (start, _) = self.span("serve-rtsp");
+        self.fetch();
         let early: Vec<_> = self
             .history
             .states
             .iter()
-            .filter(|(at, t)| *at < t0 && t.values().any(|r| !r.is_empty()))
+            .filter(|(at, t)| *at < start && t.values().any(|r| !r.is_empty()))
             .collect();
         assert!(
             early.is_empty(),
-            "a real server in the table before its server listened: {early:?}"
+            "a real server in the table before its server started: {early:?}"
         );
+        let checked = start - (started + up.as_secs_f64());
         assert!(
-            first > 2.0,
-            "only {first:.1} s of checks before the servers listened"
+            checked >= NOTHING_LISTENS.as_secs_f64(),
+            "only {checked:.1} s of checks before the servers started"
         );
         timings.push_str(&format!(
-            "keepalived started: virtual services in {} ms, no real server in {first:.1} s \
-             of checks before the servers listened\n",
+            "keepalived started: virtual services in {} ms; no real server during {checked:.1} s \
+             of checks with nothing listening\n",
             up.as_millis()
         ));
+        let basic = self.listened("gst-basic");
+        let digest = self.listened("gst-digest");
         let dynamic = dynamic_watched();
-        self.changes(
-            "servers healthy",
-            t0,
+        self.changes_from(
+            "servers healthy (from each server's listening)",
+            start,
             FOLLOWING.iter().chain(&dynamic),
             Present::Yes,
+            &|w: &Watched| if w.real == DIGEST { digest } else { basic },
             &mut timings,
         );
         let joined = self.current();
@@ -237,7 +250,7 @@ impl Lab {
             out.lines().last().unwrap_or_default()
         ));
 
-        self.misc_dynamic_failures(&dynamic, &mut timings);
+        let dynamic_out = self.misc_dynamic_failures(&dynamic, &mut timings);
 
         // 503: the real servers' addresses move to the failing namespace.
         let t0 = self.from("route-to failing");
@@ -291,15 +304,19 @@ impl Lab {
             gone.as_millis()
         ));
 
-        // Over the whole run: never one of our misc_dynamic checks read as another weight.
+        // Over the whole run: never one of our misc_dynamic checks read as another weight,
+        // and none back once its failure took it out.
         self.fetch();
         for (at, t) in &self.history.states {
-            for w in &dynamic[..dynamic.len() - 1] {
+            for (w, out) in dynamic.iter().zip(&dynamic_out) {
                 if let Some(wt) = weight(t, w).filter(|&wt| wt != DYNAMIC_WEIGHT) {
                     panic!(
                         "{} in the table with weight {wt} at {at:.3}: {t:?}",
                         w.label
                     );
+                }
+                if *at > *out && weight(t, w).is_some() {
+                    panic!("{} back in the table at {at:.3}: {t:?}", w.label);
                 }
             }
         }
@@ -365,8 +382,9 @@ impl Lab {
 
     /// Every failure of our checks under misc_dynamic takes the real server out; none is
     /// ever read as "up with another weight" (checked over every state of the table at the
-    /// end). The control (exit 2) shows that keepalived would read such a status so.
-    fn misc_dynamic_failures(&mut self, dynamic: &[Watched], timings: &mut String) {
+    /// end). The control (exit 2) shows that keepalived would read such a status so. When
+    /// each of ours was out, in guest time.
+    fn misc_dynamic_failures(&mut self, dynamic: &[Watched], timings: &mut String) -> Vec<f64> {
         let check_rtsp = bin("check-rtsp");
         let failing = [
             format!(
@@ -379,12 +397,18 @@ impl Lab {
             format!("exec {} panic --timeout 2s", example("misbehaving_probe")),
             "exit 2".to_string(),
         ];
-        let t0 = self.guest_now();
-        for ((name, _), command) in DYNAMIC.iter().zip(&failing) {
-            self.set_dynamic(name, command);
-        }
+        // All five switched by one command (each a rename), timed from its end.
+        let writes: Vec<String> = DYNAMIC
+            .iter()
+            .zip(&failing)
+            .map(|((name, _), command)| dynamic_script(name, command))
+            .collect();
+        let out = self
+            .vm
+            .ok(&format!("{} && echo @$EPOCHREALTIME", writes.join(" && ")));
+        let t0 = stamp(&out).unwrap_or_else(|| self.vm.fail(&format!("no guest time: {out}")));
         let (ours, control) = dynamic.split_at(dynamic.len() - 1);
-        self.changes(
+        let out_after = self.changes(
             "misc_dynamic, our check failing (bad arguments, its own timeout, SIGTERM from \
              keepalived's misc_timeout, a panic)",
             t0,
@@ -400,24 +424,13 @@ impl Lab {
             "  control: `exit 2` under misc_dynamic      in with weight 0 after {} ms\n",
             at0.as_millis()
         ));
-        // Stay out: more rounds of checks (the whole history is checked at the end).
-        std::thread::sleep(Duration::from_secs(2));
-        let t = self.current();
-        for w in ours {
-            assert_eq!(weight(&t, w), None, "{}: back in the table", w.label);
-        }
-        // From here they would only load the guest: a plain failure keeps them out.
-        for (name, _) in DYNAMIC {
-            self.set_dynamic(name, "exit 1");
-        }
+        // They keep failing the same way for the rest of the run; the end checks that
+        // none came back.
+        out_after.iter().map(|d| t0 + d.as_secs_f64()).collect()
     }
 
     fn set_dynamic(&mut self, name: &str, command: &str) {
-        self.vm.write(
-            &format!("/run/lvs/dyn/{name}"),
-            &format!("#!/bin/sh\n{command}\n"),
-            0o755,
-        );
+        self.vm.ok(&dynamic_script(name, command));
     }
 
     /// Waits until every watched real server is present (or absent); for each, the time
@@ -430,15 +443,40 @@ impl Lab {
         present: Present,
         timings: &mut String,
     ) -> Vec<Duration> {
+        self.changes_from(what, t0, watched, present, &|_| t0, timings)
+    }
+
+    /// As [`Lab::changes`], each watched server timed from its own `origin`. At `before`
+    /// every one must be in the other state: a phase that starts where it should end
+    /// would test nothing.
+    fn changes_from<'a>(
+        &mut self,
+        what: &str,
+        before: f64,
+        watched: impl IntoIterator<Item = &'a Watched>,
+        present: Present,
+        origin: &dyn Fn(&Watched) -> f64,
+        timings: &mut String,
+    ) -> Vec<Duration> {
         let watched: Vec<&Watched> = watched.into_iter().collect();
+        let wanted = |t: &Table, w: &Watched| weight(t, w).is_some() == (present == Present::Yes);
+        self.fetch();
+        let at_start = self.in_force(before);
+        let already: Vec<_> = watched
+            .iter()
+            .filter(|w| wanted(&at_start, w))
+            .map(|w| w.label)
+            .collect();
+        if !already.is_empty() {
+            self.vm.fail(&format!(
+                "{what}: already so before the change: {already:?}; table {at_start:?}"
+            ));
+        }
         let start = Instant::now();
         let done = loop {
-            self.fetch();
             let done: Vec<Option<Duration>> = watched
                 .iter()
-                .map(|w| {
-                    self.first_since(t0, |t| weight(t, w).is_some() == (present == Present::Yes))
-                })
+                .map(|w| self.first_since(origin(w), |t| wanted(t, w)))
                 .collect();
             if done.iter().all(Option::is_some) {
                 break done;
@@ -461,6 +499,7 @@ impl Lab {
                 ));
             }
             std::thread::sleep(POLL);
+            self.fetch();
         };
         report(&format!("lvs-vm: {what}"));
         timings.push_str(&format!("{what}:\n"));
@@ -500,20 +539,43 @@ impl Lab {
             .map(|(at, _)| Duration::from_secs_f64((at - t0).max(0.0)))
     }
 
-    /// Reads what the guest's watcher appended since the last time.
+    /// The state of the table at guest time `t`.
+    fn in_force(&self, t: f64) -> Table {
+        self.history
+            .states
+            .iter()
+            .rev()
+            .find(|(at, _)| *at <= t)
+            .map(|(_, t)| t.clone())
+            .unwrap_or_default()
+    }
+
+    /// Reads what the guest's watcher appended since the last time: whole records only
+    /// ("@TIME", the table, "."); a record still being written waits for the next call.
     fn fetch(&mut self) {
         let from = self.history.read + 1;
-        let text = self.vm.ok(&format!("tail -c +{from} /run/lvs/ipvs.table"));
-        // Only whole states: each ends where the next "@" starts, the last at the end of
-        // what was written (the watcher writes a state in one write).
+        // The echo ends the output with a newline of its own, taken off below, so the
+        // agent never adds one: the byte count stays the file's.
+        let out = self
+            .vm
+            .ok(&format!("tail -c +{from} /run/lvs/ipvs.table; echo"));
+        let text = out.strip_suffix('\n').unwrap_or(&out);
         self.history.read += text.len();
-        for block in text.split('@').filter(|b| !b.is_empty()) {
-            let (at, table) = block.split_once('\n').unwrap_or((block, ""));
-            match at.trim().parse::<f64>() {
-                Ok(at) => self.history.states.push((at, parse_proc_table(table))),
-                Err(_) => self
+        self.history.pending.push_str(text);
+        let Some(end) = self.history.pending.rfind("\n.\n") else {
+            return;
+        };
+        let whole: String = self.history.pending.drain(..end + 3).collect();
+        for record in whole.split("\n.\n").filter(|r| !r.is_empty()) {
+            let parsed = record
+                .strip_prefix('@')
+                .and_then(|r| r.split_once('\n'))
+                .and_then(|(at, table)| Some((at.trim().parse::<f64>().ok()?, table)));
+            match parsed {
+                Some((at, table)) => self.history.states.push((at, parse_proc_table(table))),
+                None => self
                     .vm
-                    .fail(&format!("a watcher record without a time: {block:?}")),
+                    .fail(&format!("a watcher record without a time: {record:?}")),
             }
         }
     }
@@ -533,15 +595,32 @@ impl Lab {
         stamp(&out).unwrap_or_else(|| self.vm.fail(&format!("no time from `at {args}`: {out}")))
     }
 
+    /// Runs a lab command in the guest; when it started and when it ended.
+    fn span(&mut self, args: &str) -> (f64, f64) {
+        let out = self.lab(&format!("span {args}"));
+        let stamps: Vec<f64> = out
+            .lines()
+            .filter_map(|l| l.strip_prefix('@')?.trim().parse().ok())
+            .collect();
+        match stamps[..] {
+            [.., start, end] => (start, end),
+            _ => self.vm.fail(&format!("no times from `span {args}`: {out}")),
+        }
+    }
+
+    /// When the lab's server `name` started listening (guest time).
+    fn listened(&mut self, name: &str) -> f64 {
+        let out = self.vm.ok(&format!("cat /run/lvs/{name}.listening"));
+        stamp(&out).unwrap_or_else(|| {
+            self.vm
+                .fail(&format!("no listening time for {name}: {out}"))
+        })
+    }
+
     /// Runs a lab command in the guest; when it started, in the guest's time.
     fn from(&mut self, args: &str) -> f64 {
         let out = self.lab(&format!("from {args}"));
         stamp(&out).unwrap_or_else(|| self.vm.fail(&format!("no time from `from {args}`: {out}")))
-    }
-
-    fn guest_now(&mut self) -> f64 {
-        let out = self.vm.ok("echo @$EPOCHREALTIME");
-        stamp(&out).unwrap_or_else(|| self.vm.fail(&format!("no guest time: {out}")))
     }
 
     fn lab(&mut self, args: &str) -> String {
@@ -577,6 +656,16 @@ fn dynamic_watched() -> Vec<Watched> {
             real,
         })
         .collect()
+}
+
+/// A command line that writes misc_dynamic script `name` running `command` (a new file
+/// renamed over the old: keepalived runs the old or the new, never half).
+fn dynamic_script(name: &str, command: &str) -> String {
+    vm::write_command(
+        &format!("/run/lvs/dyn/{name}"),
+        &format!("#!/bin/sh\n{command}\n"),
+        0o755,
+    )
 }
 
 fn healthy_dynamic() -> String {

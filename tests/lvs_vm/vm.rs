@@ -20,9 +20,24 @@ const END: char = '\u{1e}';
 const BOOT_LIMIT: Duration = Duration::from_secs(120);
 
 pub struct Vm {
-    qemu: Child,
-    dir: PathBuf,
+    qemu: Qemu,
     agent: BufReader<UnixStream>,
+}
+
+/// The qemu process and its scratch directory: on drop qemu is killed by its PID (the
+/// guest and all it started end with it) and the directory removed, also when the test
+/// failed, and also when it failed before the agent answered.
+struct Qemu {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Drop for Qemu {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// Where the host's files are: the checkout and the target directory the binaries are in.
@@ -119,7 +134,7 @@ impl Vm {
                 Ok(())
             });
         }
-        let qemu = cmd
+        let child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(fs::File::create(dir.join("qemu.log")).expect("qemu log"))
@@ -127,11 +142,9 @@ impl Vm {
             .unwrap_or_else(|e| {
                 panic!("cannot run qemu-system-x86_64 ({e}): scripts/test installs qemu-system-x86")
             });
-        let mut vm = Vm {
-            qemu,
-            dir,
-            agent: BufReader::new(connect(&socket)),
-        };
+        let qemu = Qemu { child, dir };
+        let agent = BufReader::new(connect(&socket));
+        let mut vm = Vm { qemu, agent };
         vm.wait_ready();
         vm
     }
@@ -151,7 +164,7 @@ impl Vm {
                 Err(e) if is_timeout(&e) => {}
                 Err(e) => self.fail(&format!("reading the agent: {e}")),
             }
-            if let Ok(Some(status)) = self.qemu.try_wait() {
+            if let Ok(Some(status)) = self.qemu.child.try_wait() {
                 self.fail(&format!("qemu exited during boot: {status}"));
             }
             if start.elapsed() > BOOT_LIMIT {
@@ -219,10 +232,7 @@ impl Vm {
     /// Writes `content` to `path` in the guest (a new file renamed over the old one, so a
     /// reader sees the old or the new, never half), with `mode`.
     pub fn write(&mut self, path: &str, content: &str, mode: u32) {
-        let hex: String = content.bytes().map(|b| format!("\\x{b:02x}")).collect();
-        self.ok(&format!(
-            "printf '{hex}' > {path}.new && chmod {mode:o} {path}.new && mv {path}.new {path}"
-        ));
+        self.ok(&write_command(path, content, mode));
     }
 
     /// Panics with `why` and what the guest and qemu said.
@@ -233,7 +243,7 @@ impl Vm {
     /// The kernel console's and qemu's last lines.
     fn diagnostics(&self) -> String {
         let tail = |name: &str| {
-            let text = fs::read_to_string(self.dir.join(name)).unwrap_or_default();
+            let text = fs::read_to_string(self.qemu.dir.join(name)).unwrap_or_default();
             let lines: Vec<&str> = text.lines().collect();
             lines[lines.len().saturating_sub(40)..].join("\n")
         };
@@ -242,16 +252,6 @@ impl Vm {
             tail("console.log"),
             tail("qemu.log")
         )
-    }
-}
-
-impl Drop for Vm {
-    /// qemu is stopped by its PID (the guest and all it started end with it), and the
-    /// scratch directory removed, also when the test failed.
-    fn drop(&mut self) {
-        let _ = self.qemu.kill();
-        let _ = self.qemu.wait();
-        let _ = fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -307,4 +307,11 @@ fn word(path: &Path) -> String {
         "the VM test needs a checkout path without blanks: {s:?}"
     );
     s
+}
+
+/// The guest command line of [`Vm::write`]: every byte as a printf escape, so no quoting
+/// can go wrong.
+pub fn write_command(path: &str, content: &str, mode: u32) -> String {
+    let hex: String = content.bytes().map(|b| format!("\\x{b:02x}")).collect();
+    format!("printf '{hex}' > {path}.new && chmod {mode:o} {path}.new && mv {path}.new {path}")
 }

@@ -68,7 +68,7 @@ def main():
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
     # RTSP_SERVER_ADDRESS and RTSP_SERVER_PORT: where the LVS test's real servers listen
-    # (tests/lvs_vm.rs); loopback and a free port otherwise.
+    # (tests/lvs_vm); loopback and a free port otherwise.
     server.set_address(os.environ.get("RTSP_SERVER_ADDRESS", "127.0.0.1"))
     server.set_service(os.environ.get("RTSP_SERVER_PORT", "0"))
 
