@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 /// The end of a command's output: a line of this byte and the exit status.
 const END: char = '\u{1e}';
 const BOOT_LIMIT: Duration = Duration::from_secs(120);
+const COMMAND_LIMIT: Duration = Duration::from_secs(90);
 
 pub struct Vm {
     qemu: Qemu,
@@ -171,22 +172,10 @@ impl Vm {
                 self.fail("no READY from the guest's agent after 120 s");
             }
         }
-        eprintln!(
+        report(&format!(
             "lvs-vm: guest ready in {:.1} s",
             start.elapsed().as_secs_f64()
-        );
-    }
-
-    /// Runs one bash command line in the guest; its exit status and output.
-    pub fn run(&mut self, command: &str) -> (i32, String) {
-        self.run_within(command, Duration::from_secs(90))
-    }
-
-    fn run_within(&mut self, command: &str, limit: Duration) -> (i32, String) {
-        match self.exchange(command, limit) {
-            Ok(reply) => reply,
-            Err(why) => self.fail(&why),
-        }
+        ));
     }
 
     /// One command and its reply, or why there was none; never panics (it also serves
@@ -220,9 +209,12 @@ impl Vm {
         }
     }
 
-    /// Runs `command`, which must succeed; its output.
+    /// Runs one bash command line in the guest, which must succeed; its output.
     pub fn ok(&mut self, command: &str) -> String {
-        let (status, output) = self.run(command);
+        let (status, output) = match self.exchange(command, COMMAND_LIMIT) {
+            Ok(reply) => reply,
+            Err(why) => self.fail(&why),
+        };
         if status != 0 {
             self.fail(&format!("{command:?} exited {status}:\n{output}"));
         }
@@ -314,4 +306,10 @@ fn word(path: &Path) -> String {
 pub fn write_command(path: &str, content: &str, mode: u32) -> String {
     let hex: String = content.bytes().map(|b| format!("\\x{b:02x}")).collect();
     format!("printf '{hex}' > {path}.new && chmod {mode:o} {path}.new && mv {path}.new {path}")
+}
+
+/// To the test's stderr directly, past libtest's capture: boot and change times belong in
+/// CI's log.
+pub fn report(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
 }

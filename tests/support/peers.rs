@@ -397,18 +397,12 @@ pub fn vlc_rtsp_server() -> PeerProcess {
     // VLC listens before its stream is set up, and answers DESCRIBE with "500 Internal
     // server error" until then (seen on a loaded machine): ready once a DESCRIBE passes.
     let url = format!("rtsp://127.0.0.1:{port}/live");
-    let until = Instant::now() + Duration::from_secs(15);
-    loop {
-        let r = super::run("check-rtsp", &[&url, "--describe", "-t", "1s"]);
-        if r.code == Some(0) {
-            return vlc;
-        }
-        assert!(
-            Instant::now() < until,
-            "VLC's stream not described after 15 s: {r:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    super::wait_for(
+        "VLC's stream to pass check-rtsp --describe",
+        Duration::from_secs(15),
+        || super::run("check-rtsp", &[&url, "--describe", "-t", "1s"]).code == Some(0),
+    );
+    vlc
 }
 
 /// Perl's RTSP::Server (Debian's rtsp-server-perl) on 127.0.0.1: clients on the
